@@ -1,0 +1,736 @@
+//! The Raft state machine proper: roles, terms, elections, replication, commit and apply.
+
+use std::collections::BTreeMap;
+
+use crate::{Body, Command, Entry, Message, NodeId, StateMachine};
+
+/// Static settings of one replica.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// This replica's id.
+    pub id: NodeId,
+    /// The other replicas' ids.
+    pub peers: Vec<NodeId>,
+    /// Lower bound of the randomized election timeout.
+    pub election_timeout_us_min: u64,
+    /// Upper bound (exclusive) of the randomized election timeout.
+    pub election_timeout_us_max: u64,
+    /// How long a leader lets a follower go without an AppendEntries before it sends one.
+    pub heartbeat_interval_us: u64,
+    /// Most entries carried by one AppendEntries.
+    pub append_entries_max: usize,
+    /// Seed of the election timeout jitter.
+    pub seed: u64,
+}
+
+impl Config {
+    /// A configuration with the default timings: elections after 150 to 300 ms of silence,
+    /// heartbeats every 50 ms.
+    pub fn new(id: NodeId, peers: Vec<NodeId>, seed: u64) -> Config {
+        Config {
+            id,
+            peers,
+            election_timeout_us_min: 150_000,
+            election_timeout_us_max: 300_000,
+            heartbeat_interval_us: 50_000,
+            append_entries_max: 64,
+            seed,
+        }
+    }
+}
+
+/// What a replica keeps across a crash: current term, vote and log (Figure 2, "Persistent
+/// state on all servers").
+#[derive(Clone, Default, Debug, PartialEq, Eq)]
+pub struct DurableState {
+    /// The latest term this replica has seen.
+    pub term: u64,
+    /// The candidate voted for in `term`, if any.
+    pub voted_for: Option<NodeId>,
+    /// The log; index 1 is `log[0]`.
+    pub log: Vec<Entry>,
+}
+
+/// The role a replica plays in its current term.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    /// Follows a leader (or waits for one).
+    Follower,
+    /// Asks for votes.
+    Candidate,
+    /// Orders client requests.
+    Leader,
+}
+
+/// One input to [`Replica::step`].
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A message from another replica or from a client.
+    Receive(Message),
+    /// Time has passed; the replica checks its timers against `now_us`.
+    Tick,
+}
+
+/// One output of [`Replica::step`]. Actions come in the order they must be carried out: a
+/// persist action precedes every message that depends on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Make term and vote durable before sending anything that follows.
+    PersistState {
+        /// The current term.
+        term: u64,
+        /// The vote in that term.
+        voted_for: Option<NodeId>,
+    },
+    /// Make the log durable: drop every entry from `from_index` on, then append `entries`
+    /// (whose first index is `from_index`).
+    PersistEntries {
+        /// Index of the first entry replaced or appended.
+        from_index: u64,
+        /// The entries stored from that index on.
+        entries: Vec<Entry>,
+    },
+    /// Send a message to another replica.
+    Send(Message),
+    /// Send a reply to a client.
+    Reply(Message),
+}
+
+/// What a leader knows of one follower (Figure 2, "Volatile state on leaders").
+#[derive(Clone, Debug)]
+struct Progress {
+    /// Index of the next entry to send.
+    next_index: u64,
+    /// Highest index known to be replicated on the follower.
+    match_index: u64,
+    /// When the last AppendEntries went out.
+    sent_us: u64,
+    /// Whether an AppendEntries is unanswered; a new one waits for the answer or a heartbeat.
+    in_flight: bool,
+    /// When the follower last answered in this term.
+    heard_us: u64,
+}
+
+/// A client request this replica put in its log and still has to answer.
+#[derive(Clone, Debug)]
+struct Pending {
+    client: NodeId,
+    mid: String,
+    term: u64,
+}
+
+/// One Raft replica of the key-value store. See the crate documentation.
+#[derive(Debug)]
+pub struct Replica {
+    config: Config,
+    term: u64,
+    voted_for: Option<NodeId>,
+    log: Vec<Entry>,
+    role: Role,
+    leader: NodeId,
+    commit_index: u64,
+    last_applied: u64,
+    machine: StateMachine,
+    election_deadline_us: u64,
+    /// How many election timeouts have been drawn; feeds the jitter.
+    timeouts_drawn: u64,
+    votes: Vec<NodeId>,
+    progress: BTreeMap<NodeId, Progress>,
+    /// Since when this replica leads; check-quorum grace starts here.
+    leader_since_us: u64,
+    /// Requests in the log awaiting apply, by log index.
+    pending: BTreeMap<u64, Pending>,
+    /// Request ids in `pending`, to ignore a request that arrives twice.
+    pending_mids: BTreeMap<String, u64>,
+    /// Requests that reached a follower or candidate that knows no leader yet.
+    held: Vec<Message>,
+    /// Every request id this replica has answered; none is answered twice.
+    answered: std::collections::BTreeSet<String>,
+}
+
+impl Replica {
+    /// Starts a replica from its durable state (empty on first start) as a follower.
+    pub fn new(config: Config, durable: DurableState, now_us: u64) -> Replica {
+        assert!(config.election_timeout_us_min < config.election_timeout_us_max);
+        assert!(config.heartbeat_interval_us < config.election_timeout_us_min);
+        assert!(config.append_entries_max > 0);
+        assert!(!config.peers.contains(&config.id));
+        let mut replica = Replica {
+            config,
+            term: durable.term,
+            voted_for: durable.voted_for,
+            log: durable.log,
+            role: Role::Follower,
+            leader: NodeId::UNKNOWN,
+            commit_index: 0,
+            last_applied: 0,
+            machine: StateMachine::default(),
+            election_deadline_us: 0,
+            timeouts_drawn: 0,
+            votes: Vec::new(),
+            progress: BTreeMap::new(),
+            leader_since_us: 0,
+            pending: BTreeMap::new(),
+            pending_mids: BTreeMap::new(),
+            held: Vec::new(),
+            answered: Default::default(),
+        };
+        replica.reset_election_deadline(now_us);
+        replica
+    }
+
+    /// Feeds one input at virtual time `now_us` and appends the resulting actions.
+    pub fn step(&mut self, now_us: u64, input: Input, actions: &mut Vec<Action>) {
+        match input {
+            Input::Tick => self.on_tick(now_us, actions),
+            Input::Receive(message) => self.on_message(now_us, message, actions),
+        }
+    }
+
+    /// The virtual time at which the replica next needs a [`Input::Tick`]. Ticks earlier than
+    /// this are harmless no-ops.
+    pub fn next_tick_us(&self) -> u64 {
+        match self.role {
+            Role::Follower | Role::Candidate => self.election_deadline_us,
+            Role::Leader => {
+                let heartbeat = self.progress.values().map(|p| p.sent_us).min().unwrap_or(u64::MAX);
+                let heartbeat = heartbeat.saturating_add(self.config.heartbeat_interval_us);
+                heartbeat.min(self.quorum_deadline_us())
+            }
+        }
+    }
+
+    /// This replica's id.
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+
+    /// The current role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The current term.
+    pub fn term(&self) -> u64 {
+        self.term
+    }
+
+    /// The vote cast in the current term.
+    pub fn voted_for(&self) -> Option<NodeId> {
+        self.voted_for
+    }
+
+    /// The leader this replica believes in, or [`NodeId::UNKNOWN`].
+    pub fn leader(&self) -> NodeId {
+        self.leader
+    }
+
+    /// Highest index known to be committed.
+    pub fn commit_index(&self) -> u64 {
+        self.commit_index
+    }
+
+    /// Highest index applied to the state machine.
+    pub fn last_applied(&self) -> u64 {
+        self.last_applied
+    }
+
+    /// The log; index 1 is element 0.
+    pub fn log(&self) -> &[Entry] {
+        &self.log
+    }
+
+    /// The applied key-value state.
+    pub fn state_machine(&self) -> &StateMachine {
+        &self.machine
+    }
+
+    fn last_log_index(&self) -> u64 {
+        self.log.len() as u64
+    }
+
+    fn last_log_term(&self) -> u64 {
+        self.log.last().map_or(0, |entry| entry.term)
+    }
+
+    /// The term of the entry at `index`; index 0 has term 0.
+    fn term_at(&self, index: u64) -> Option<u64> {
+        match index {
+            0 => Some(0),
+            _ => self.log.get(index as usize - 1).map(|entry| entry.term),
+        }
+    }
+
+    fn quorum(&self) -> usize {
+        (self.config.peers.len() + 1) / 2 + 1
+    }
+
+    // ---- timers ----
+
+    fn on_tick(&mut self, now_us: u64, actions: &mut Vec<Action>) {
+        match self.role {
+            Role::Follower | Role::Candidate => {
+                if now_us >= self.election_deadline_us {
+                    self.become_candidate(now_us, actions);
+                }
+            }
+            Role::Leader => {
+                if now_us >= self.quorum_deadline_us() {
+                    // Check-quorum: a leader that has not heard from a majority for an election
+                    // timeout may have been replaced; it stops acting as leader.
+                    self.become_follower(now_us, self.term, actions);
+                    return;
+                }
+                let peers: Vec<NodeId> = self.progress.keys().copied().collect();
+                for peer in peers {
+                    let progress = &self.progress[&peer];
+                    if now_us >= progress.sent_us + self.config.heartbeat_interval_us {
+                        self.send_append_entries(now_us, peer, actions);
+                    }
+                }
+            }
+        }
+    }
+
+    /// When a leader gives up unless it hears from more followers: an election timeout after
+    /// the latest time by which a majority (itself included) had answered.
+    fn quorum_deadline_us(&self) -> u64 {
+        let mut heard: Vec<u64> = self.progress.values().map(|p| p.heard_us).collect();
+        heard.sort_unstable_by(|a, b| b.cmp(a));
+        // The leader counts itself, so it needs quorum - 1 followers.
+        let needed = self.quorum() - 1;
+        let heard_by_majority_us = match needed {
+            0 => u64::MAX - self.config.election_timeout_us_min,
+            n => heard[n - 1].max(self.leader_since_us),
+        };
+        heard_by_majority_us + self.config.election_timeout_us_min
+    }
+
+    fn reset_election_deadline(&mut self, now_us: u64) {
+        let span_us = self.config.election_timeout_us_max - self.config.election_timeout_us_min;
+        let draw = splitmix64(self.config.seed ^ splitmix64(self.timeouts_drawn));
+        self.timeouts_drawn += 1;
+        self.election_deadline_us = now_us + self.config.election_timeout_us_min + draw % span_us;
+    }
+
+    // ---- role changes ----
+
+    fn become_follower(&mut self, now_us: u64, term: u64, actions: &mut Vec<Action>) {
+        assert!(term >= self.term);
+        let was_leader = self.role == Role::Leader;
+        if term > self.term {
+            self.term = term;
+            self.voted_for = None;
+            self.leader = NodeId::UNKNOWN;
+            actions.push(Action::PersistState { term, voted_for: None });
+        }
+        if was_leader {
+            self.leader = NodeId::UNKNOWN;
+            self.reset_election_deadline(now_us);
+        }
+        self.role = Role::Follower;
+        self.votes.clear();
+        self.progress.clear();
+    }
+
+    fn become_candidate(&mut self, now_us: u64, actions: &mut Vec<Action>) {
+        self.role = Role::Candidate;
+        self.term += 1;
+        self.voted_for = Some(self.config.id);
+        self.leader = NodeId::UNKNOWN;
+        self.votes = vec![self.config.id];
+        self.reset_election_deadline(now_us);
+        actions.push(Action::PersistState { term: self.term, voted_for: self.voted_for });
+        if self.votes.len() >= self.quorum() {
+            self.become_leader(now_us, actions);
+            return;
+        }
+        for &peer in &self.config.peers {
+            let body = Body::RequestVote {
+                term: self.term,
+                last_log_index: self.last_log_index(),
+                last_log_term: self.last_log_term(),
+            };
+            actions.push(Action::Send(self.message(peer, body)));
+        }
+    }
+
+    fn become_leader(&mut self, now_us: u64, actions: &mut Vec<Action>) {
+        assert_eq!(self.role, Role::Candidate);
+        self.role = Role::Leader;
+        self.leader = self.config.id;
+        self.leader_since_us = now_us;
+        self.votes.clear();
+        let next_index = self.last_log_index() + 1;
+        self.progress = self
+            .config
+            .peers
+            .iter()
+            .map(|&peer| {
+                let progress = Progress {
+                    next_index,
+                    match_index: 0,
+                    sent_us: now_us,
+                    in_flight: false,
+                    heard_us: now_us,
+                };
+                (peer, progress)
+            })
+            .collect();
+        // A no-op of the new term lets the leader commit everything before it (§8).
+        self.append(now_us, Command::Noop, actions);
+        let held = std::mem::take(&mut self.held);
+        for request in held {
+            self.on_client_request(now_us, request, actions);
+        }
+    }
+
+    // ---- messages ----
+
+    fn on_message(&mut self, now_us: u64, message: Message, actions: &mut Vec<Action>) {
+        if let Some(term) = message.body.term() {
+            if term > self.term {
+                self.become_follower(now_us, term, actions);
+            }
+        }
+        let src = message.src;
+        match message.body {
+            Body::Get { .. } | Body::Put { .. } => self.on_client_request(now_us, message, actions),
+            Body::RequestVote { term, last_log_index, last_log_term } => {
+                self.on_request_vote(now_us, src, term, last_log_index, last_log_term, actions)
+            }
+            Body::RequestVoteResponse { term, vote_granted } => {
+                self.on_request_vote_response(now_us, src, term, vote_granted, actions)
+            }
+            Body::AppendEntries { term, prev_log_index, prev_log_term, entries, leader_commit } => {
+                let request = AppendRequest { term, prev_log_index, prev_log_term, leader_commit };
+                self.on_append_entries(now_us, src, request, entries, actions)
+            }
+            Body::AppendEntriesResponse { term, success, match_index } => {
+                self.on_append_entries_response(now_us, src, term, success, match_index, actions)
+            }
+            // Replies and hellos are never addressed to a replica; ignore them.
+            Body::Hello | Body::Ok { .. } | Body::Fail { .. } | Body::Redirect { .. } => {}
+        }
+    }
+
+    fn on_request_vote(
+        &mut self,
+        now_us: u64,
+        candidate: NodeId,
+        term: u64,
+        last_log_index: u64,
+        last_log_term: u64,
+        actions: &mut Vec<Action>,
+    ) {
+        // A stale candidate learns our term from the refusal.
+        let up_to_date = (last_log_term, last_log_index)
+            >= (self.last_log_term(), self.last_log_index());
+        let free = self.voted_for.is_none() || self.voted_for == Some(candidate);
+        let grant = term == self.term && free && up_to_date;
+        if grant {
+            assert_ne!(self.role, Role::Leader);
+            if self.voted_for.is_none() {
+                self.voted_for = Some(candidate);
+                actions.push(Action::PersistState { term: self.term, voted_for: Some(candidate) });
+            }
+            self.reset_election_deadline(now_us);
+        }
+        let body = Body::RequestVoteResponse { term: self.term, vote_granted: grant };
+        actions.push(Action::Send(self.message(candidate, body)));
+    }
+
+    fn on_request_vote_response(
+        &mut self,
+        now_us: u64,
+        voter: NodeId,
+        term: u64,
+        vote_granted: bool,
+        actions: &mut Vec<Action>,
+    ) {
+        if self.role != Role::Candidate || term != self.term || !vote_granted {
+            return; // Not campaigning, a reply from another term, or a refusal.
+        }
+        if self.votes.contains(&voter) {
+            return; // A duplicate vote counts once.
+        }
+        self.votes.push(voter);
+        if self.votes.len() >= self.quorum() {
+            self.become_leader(now_us, actions);
+        }
+    }
+
+    fn on_append_entries(
+        &mut self,
+        now_us: u64,
+        leader: NodeId,
+        request: AppendRequest,
+        entries: Vec<Entry>,
+        actions: &mut Vec<Action>,
+    ) {
+        if request.term < self.term {
+            // A deposed leader learns our term from the refusal.
+            let body = Body::AppendEntriesResponse {
+                term: self.term,
+                success: false,
+                match_index: 0,
+            };
+            actions.push(Action::Send(self.message(leader, body)));
+            return;
+        }
+        assert_eq!(request.term, self.term);
+        assert_ne!(self.role, Role::Leader, "two leaders in term {}", self.term);
+        self.role = Role::Follower;
+        self.votes.clear();
+        self.reset_election_deadline(now_us);
+        if self.leader != leader {
+            self.leader = leader;
+            self.redirect_held(actions);
+        }
+
+        // Consistency check (Figure 2, AppendEntries receiver rules 1-2).
+        match self.term_at(request.prev_log_index) {
+            Some(term) if term == request.prev_log_term => {}
+            found => {
+                let hint = match found {
+                    None => self.last_log_index(),
+                    // Skip back over the whole conflicting term in one round trip.
+                    Some(conflict_term) => {
+                        let mut index = request.prev_log_index;
+                        while index > self.commit_index
+                            && self.term_at(index - 1) == Some(conflict_term)
+                        {
+                            index -= 1;
+                        }
+                        index - 1
+                    }
+                };
+                let body =
+                    Body::AppendEntriesResponse { term: self.term, success: false, match_index: hint };
+                actions.push(Action::Send(self.message(leader, body)));
+                return;
+            }
+        }
+
+        // Rules 3-4: truncate at the first conflict, append what is new.
+        let mut index = request.prev_log_index;
+        let mut new_from = None;
+        for (offset, entry) in entries.iter().enumerate() {
+            index = request.prev_log_index + 1 + offset as u64;
+            match self.term_at(index) {
+                Some(term) if term == entry.term => continue,
+                Some(_) => {
+                    assert!(index > self.commit_index, "truncating committed index {index}");
+                    self.log.truncate(index as usize - 1);
+                }
+                None => {}
+            }
+            new_from = Some(offset);
+            break;
+        }
+        if let Some(offset) = new_from {
+            let from_index = request.prev_log_index + 1 + offset as u64;
+            let new_entries = entries[offset..].to_vec();
+            self.log.extend(new_entries.iter().cloned());
+            actions.push(Action::PersistEntries { from_index, entries: new_entries });
+        }
+        let last_new_index = request.prev_log_index + entries.len() as u64;
+        debug_assert!(index <= last_new_index || entries.is_empty());
+
+        // Rule 5: commit up to what the leader committed, but never past what was verified.
+        let commit = request.leader_commit.min(last_new_index);
+        if commit > self.commit_index {
+            self.commit_index = commit;
+            self.apply_committed(actions);
+        }
+        let body = Body::AppendEntriesResponse {
+            term: self.term,
+            success: true,
+            match_index: last_new_index,
+        };
+        actions.push(Action::Send(self.message(leader, body)));
+    }
+
+    fn on_append_entries_response(
+        &mut self,
+        now_us: u64,
+        follower: NodeId,
+        term: u64,
+        success: bool,
+        match_index: u64,
+        actions: &mut Vec<Action>,
+    ) {
+        if self.role != Role::Leader || term != self.term {
+            return; // Not leading, or an answer to an older term's request.
+        }
+        let last_log_index = self.last_log_index();
+        let Some(progress) = self.progress.get_mut(&follower) else {
+            return; // Not one of our peers.
+        };
+        assert!(match_index <= last_log_index || !success);
+        progress.heard_us = now_us;
+        progress.in_flight = false;
+        if success {
+            progress.match_index = progress.match_index.max(match_index);
+            progress.next_index = progress.next_index.max(match_index + 1);
+            self.maybe_advance_commit(actions);
+        } else {
+            let retry_from = (match_index + 1).min(last_log_index + 1);
+            progress.next_index = retry_from.max(progress.match_index + 1);
+        }
+        let progress = &self.progress[&follower];
+        if progress.next_index <= last_log_index || !success {
+            self.send_append_entries(now_us, follower, actions);
+        }
+    }
+
+    // ---- client requests ----
+
+    fn on_client_request(&mut self, now_us: u64, request: Message, actions: &mut Vec<Action>) {
+        let Some(mid) = request.body.mid() else { return };
+        if self.answered.contains(mid) || self.pending_mids.contains_key(mid) {
+            return; // A request that arrives twice is answered once.
+        }
+        match self.role {
+            Role::Leader => {}
+            Role::Follower | Role::Candidate if self.leader.is_unknown() => {
+                // Hold it until a leader is known; it has not been acted on.
+                if !self.held.iter().any(|held| held.body.mid() == Some(mid)) {
+                    self.held.push(request);
+                }
+                return;
+            }
+            Role::Follower | Role::Candidate => {
+                // This replica will never log the request, so it can never take effect here.
+                let reply = Body::Redirect { mid: mid.to_owned() };
+                self.reply(request.src, reply, actions);
+                return;
+            }
+        }
+        let client = request.src;
+        let command = match request.body {
+            Body::Put { mid, key, value } => {
+                if self.machine.has_applied_put(&mid) {
+                    self.reply(client, Body::Ok { mid, value: None }, actions);
+                    return;
+                }
+                Command::Put { client, mid, key, value }
+            }
+            Body::Get { mid, key } => Command::Get { client, mid, key },
+            _ => unreachable!("checked above that the body is a client request"),
+        };
+        let mid = command.mid().expect("client command").to_owned();
+        let index = self.append(now_us, command, actions);
+        self.pending_mids.insert(mid.clone(), index);
+        self.pending.insert(index, Pending { client, mid, term: self.term });
+    }
+
+    fn redirect_held(&mut self, actions: &mut Vec<Action>) {
+        let held = std::mem::take(&mut self.held);
+        for request in held {
+            let mid = request.body.mid().expect("only client requests are held").to_owned();
+            self.reply(request.src, Body::Redirect { mid }, actions);
+        }
+    }
+
+    fn reply(&mut self, client: NodeId, body: Body, actions: &mut Vec<Action>) {
+        let mid = body.mid().expect("replies carry a request id");
+        let fresh = self.answered.insert(mid.to_owned());
+        assert!(fresh, "request {mid} answered twice");
+        let message = self.message(client, body);
+        actions.push(Action::Reply(message));
+    }
+
+    // ---- replication ----
+
+    /// Appends a command of the current term to the leader's log and sends it on.
+    fn append(&mut self, now_us: u64, command: Command, actions: &mut Vec<Action>) -> u64 {
+        assert_eq!(self.role, Role::Leader);
+        let entry = Entry { term: self.term, command };
+        self.log.push(entry.clone());
+        let index = self.last_log_index();
+        actions.push(Action::PersistEntries { from_index: index, entries: vec![entry] });
+        let idle: Vec<NodeId> =
+            self.progress.iter().filter(|(_, p)| !p.in_flight).map(|(&peer, _)| peer).collect();
+        for peer in idle {
+            self.send_append_entries(now_us, peer, actions);
+        }
+        self.maybe_advance_commit(actions);
+        index
+    }
+
+    fn send_append_entries(&mut self, now_us: u64, peer: NodeId, actions: &mut Vec<Action>) {
+        let progress = self.progress.get_mut(&peer).expect("a peer of the leader");
+        progress.sent_us = now_us;
+        progress.in_flight = true;
+        let prev_log_index = progress.next_index - 1;
+        let prev_log_term = self.term_at(prev_log_index).expect("next_index within the log");
+        let from = prev_log_index as usize;
+        let to = self.log.len().min(from + self.config.append_entries_max);
+        let body = Body::AppendEntries {
+            term: self.term,
+            prev_log_index,
+            prev_log_term,
+            entries: self.log[from..to].to_vec(),
+            leader_commit: self.commit_index,
+        };
+        actions.push(Action::Send(self.message(peer, body)));
+    }
+
+    /// Commits the highest index stored on a majority, if it is of the current term: an older
+    /// term's entry is committed only indirectly, by committing one of ours after it (§5.4.2,
+    /// Figure 8).
+    fn maybe_advance_commit(&mut self, actions: &mut Vec<Action>) {
+        let mut matched: Vec<u64> = self.progress.values().map(|p| p.match_index).collect();
+        matched.push(self.last_log_index());
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let majority_index = matched[self.quorum() - 1];
+        if majority_index > self.commit_index && self.term_at(majority_index) == Some(self.term) {
+            self.commit_index = majority_index;
+            self.apply_committed(actions);
+        }
+    }
+
+    /// Applies committed entries in order, once each, and answers the requests they settle.
+    fn apply_committed(&mut self, actions: &mut Vec<Action>) {
+        assert!(self.commit_index <= self.last_log_index());
+        while self.last_applied < self.commit_index {
+            self.last_applied += 1;
+            let index = self.last_applied;
+            let entry = &self.log[index as usize - 1];
+            let read = self.machine.apply(&entry.command);
+            let Some(pending) = self.pending.remove(&index) else { continue };
+            self.pending_mids.remove(&pending.mid);
+            let ours = entry.term == pending.term && entry.command.mid() == Some(&pending.mid);
+            // If another entry was committed at our request's index, our entry can never be
+            // committed anywhere: the request will never take effect and may be retried.
+            let body = if ours {
+                Body::Ok { mid: pending.mid, value: read }
+            } else {
+                Body::Fail { mid: pending.mid }
+            };
+            self.reply(pending.client, body, actions);
+        }
+    }
+
+    fn message(&self, dst: NodeId, body: Body) -> Message {
+        Message { src: self.config.id, dst, leader: self.leader, body }
+    }
+}
+
+/// The header fields of an AppendEntries, bundled to keep the handler's signature short.
+struct AppendRequest {
+    term: u64,
+    prev_log_index: u64,
+    prev_log_term: u64,
+    leader_commit: u64,
+}
+
+/// A 64-bit mixing function (splitmix64's finalizer): a pure function of its input, used for
+/// election jitter so that the replica owns no random number generator.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
