@@ -18,7 +18,8 @@ impl NodeId {
     /// Parses exactly four hex digits (upper-case, as the protocol writes them).
     pub fn parse(text: &str) -> Option<NodeId> {
         let bytes = text.as_bytes();
-        if bytes.len() != 4 || !bytes.iter().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+        if bytes.len() != 4
+            || !bytes.iter().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
         {
             return None;
         }
@@ -53,7 +54,9 @@ impl<'de> Deserialize<'de> for NodeId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         NodeId::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format_args!("invalid id {text:?}: want 4 upper-case hex digits"))
+            serde::de::Error::custom(format_args!(
+                "invalid id {text:?}: want 4 upper-case hex digits"
+            ))
         })
     }
 }

@@ -216,7 +216,8 @@ mod tests {
     fn a_message_without_its_header_is_rejected() {
         let missing_leader = r#"{"src":"0015","dst":"0002","type":"get","MID":"A","key":"K"}"#;
         assert!(serde_json::from_str::<Message>(missing_leader).is_err());
-        let bad_id = r#"{"src":"15","dst":"0002","leader":"FFFF","type":"get","MID":"A","key":"K"}"#;
+        let bad_id =
+            r#"{"src":"15","dst":"0002","leader":"FFFF","type":"get","MID":"A","key":"K"}"#;
         assert!(serde_json::from_str::<Message>(bad_id).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! The Raft state machine proper: roles, terms, elections, replication, commit and apply.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{Body, Command, Entry, Message, NodeId, StateMachine};
 
@@ -111,12 +111,15 @@ struct Progress {
     heard_us: u64,
 }
 
-/// A client request this replica put in its log and still has to answer.
+/// A client request this replica put in its log and still has to answer. Pending requests
+/// are keyed by `(index, term)`: a replica that led twice may have logged two requests at one
+/// index, and each must be answered when that index is applied.
 #[derive(Clone, Debug)]
 struct Pending {
     client: NodeId,
     mid: String,
-    term: u64,
+    /// Whether the request is a put, which may have taken effect under another entry.
+    put: bool,
 }
 
 /// One Raft replica of the key-value store. See the crate documentation.
@@ -138,14 +141,14 @@ pub struct Replica {
     progress: BTreeMap<NodeId, Progress>,
     /// Since when this replica leads; check-quorum grace starts here.
     leader_since_us: u64,
-    /// Requests in the log awaiting apply, by log index.
-    pending: BTreeMap<u64, Pending>,
+    /// Requests in the log awaiting apply, by the `(index, term)` of their entry.
+    pending: BTreeMap<(u64, u64), Pending>,
     /// Request ids in `pending`, to ignore a request that arrives twice.
-    pending_mids: BTreeMap<String, u64>,
+    pending_mids: BTreeSet<String>,
     /// Requests that reached a follower or candidate that knows no leader yet.
     held: Vec<Message>,
     /// Every request id this replica has answered; none is answered twice.
-    answered: std::collections::BTreeSet<String>,
+    answered: BTreeSet<String>,
 }
 
 impl Replica {
@@ -171,7 +174,7 @@ impl Replica {
             progress: BTreeMap::new(),
             leader_since_us: 0,
             pending: BTreeMap::new(),
-            pending_mids: BTreeMap::new(),
+            pending_mids: BTreeSet::new(),
             held: Vec::new(),
             answered: Default::default(),
         };
@@ -261,8 +264,10 @@ impl Replica {
         }
     }
 
+    /// Votes or copies needed out of the whole cluster, this replica included.
     fn quorum(&self) -> usize {
-        (self.config.peers.len() + 1) / 2 + 1
+        let cluster = self.config.peers.len() + 1;
+        cluster / 2 + 1
     }
 
     // ---- timers ----
@@ -306,9 +311,13 @@ impl Replica {
         heard_by_majority_us + self.config.election_timeout_us_min
     }
 
+    /// Draws the next randomized election timeout (§5.2): a pure function of the configured
+    /// seed, this replica's id and how many timeouts it drew before, so a run replays exactly.
+    /// The id is mixed in so that replicas handed one common seed still time out apart.
     fn reset_election_deadline(&mut self, now_us: u64) {
         let span_us = self.config.election_timeout_us_max - self.config.election_timeout_us_min;
-        let draw = splitmix64(self.config.seed ^ splitmix64(self.timeouts_drawn));
+        let stream = splitmix64(self.config.seed ^ (u64::from(self.config.id.0) << 48));
+        let draw = splitmix64(stream ^ splitmix64(self.timeouts_drawn));
         self.timeouts_drawn += 1;
         self.election_deadline_us = now_us + self.config.election_timeout_us_min + draw % span_us;
     }
@@ -389,6 +398,12 @@ impl Replica {
 
     fn on_message(&mut self, now_us: u64, message: Message, actions: &mut Vec<Action>) {
         if let Some(term) = message.body.term() {
+            if !self.config.peers.contains(&message.src) {
+                // Raft traffic from outside the cluster (or from ourselves) cannot be a vote or
+                // a leader of ours; acting on it could make this replica vote for itself twice
+                // or see a second leader in its own term.
+                return;
+            }
             if term > self.term {
                 self.become_follower(now_us, term, actions);
             }
@@ -423,17 +438,22 @@ impl Replica {
         last_log_term: u64,
         actions: &mut Vec<Action>,
     ) {
-        // A stale candidate learns our term from the refusal.
-        let up_to_date = (last_log_term, last_log_index)
-            >= (self.last_log_term(), self.last_log_index());
+        // Election restriction (§5.4.1): vote only for a log at least as up to date as ours,
+        // comparing the last entries' terms first and, on a tie, the logs' lengths.
+        let up_to_date =
+            (last_log_term, last_log_index) >= (self.last_log_term(), self.last_log_index());
+        // One vote per term (§5.2); asking again in the same term gets the same answer, so a
+        // candidate whose first response was lost still collects our vote.
         let free = self.voted_for.is_none() || self.voted_for == Some(candidate);
+        // A candidate of an older term is refused and learns our term from the response.
         let grant = term == self.term && free && up_to_date;
         if grant {
-            assert_ne!(self.role, Role::Leader);
+            assert_ne!(self.role, Role::Leader, "a leader voted for itself in its term");
             if self.voted_for.is_none() {
                 self.voted_for = Some(candidate);
                 actions.push(Action::PersistState { term: self.term, voted_for: Some(candidate) });
             }
+            // Figure 2, "Rules for Servers, Followers": granting a vote restarts the timer.
             self.reset_election_deadline(now_us);
         }
         let body = Body::RequestVoteResponse { term: self.term, vote_granted: grant };
@@ -469,17 +489,51 @@ impl Replica {
         actions: &mut Vec<Action>,
     ) {
         if request.term < self.term {
-            // A deposed leader learns our term from the refusal.
-            let body = Body::AppendEntriesResponse {
-                term: self.term,
-                success: false,
-                match_index: 0,
-            };
-            actions.push(Action::Send(self.message(leader, body)));
+            // A deposed leader learns our term from the refusal (Figure 2, receiver rule 1).
+            self.send_append_entries_response(leader, false, 0, actions);
             return;
         }
         assert_eq!(request.term, self.term);
         assert_ne!(self.role, Role::Leader, "two leaders in term {}", self.term);
+        self.follow(now_us, leader, actions);
+
+        // Receiver rule 2: the entry before the new ones must match the leader's.
+        if self.term_at(request.prev_log_index) != Some(request.prev_log_term) {
+            let hint = self.conflict_hint(request.prev_log_index);
+            self.send_append_entries_response(leader, false, hint, actions);
+            return;
+        }
+        let last_new_index = request.prev_log_index + entries.len() as u64;
+        if let Some(offset) = self.first_new_entry(request.prev_log_index, &entries) {
+            let from_index = request.prev_log_index + 1 + offset as u64;
+            if from_index <= self.commit_index {
+                // A committed entry is in every later leader's log (§5.4, Leader
+                // Completeness), so a message that contradicts one is not from a correct
+                // leader of this term: keep the committed log and do not answer.
+                return;
+            }
+            // Receiver rules 3-4: drop the conflicting suffix, append what is new. An entry
+            // already present is never dropped, so a duplicated or reordered AppendEntries
+            // cannot erase entries that a later one added.
+            self.log.truncate(from_index as usize - 1);
+            let new_entries = entries[offset..].to_vec();
+            self.log.extend(new_entries.iter().cloned());
+            actions.push(Action::PersistEntries { from_index, entries: new_entries });
+        }
+
+        // Receiver rule 5: commit up to the leader's commit index, but only over entries this
+        // message verified; entries past them may still differ from the leader's.
+        let commit = request.leader_commit.min(last_new_index);
+        if commit > self.commit_index {
+            self.commit_index = commit;
+            self.apply_committed(actions);
+        }
+        self.send_append_entries_response(leader, true, last_new_index, actions);
+    }
+
+    /// Recognises `leader` as the leader of the current term: a candidate gives up (§5.2), the
+    /// election timer restarts, and held requests are redirected to it.
+    fn follow(&mut self, now_us: u64, leader: NodeId, actions: &mut Vec<Action>) {
         self.role = Role::Follower;
         self.votes.clear();
         self.reset_election_deadline(now_us);
@@ -487,67 +541,40 @@ impl Replica {
             self.leader = leader;
             self.redirect_held(actions);
         }
+    }
 
-        // Consistency check (Figure 2, AppendEntries receiver rules 1-2).
-        match self.term_at(request.prev_log_index) {
-            Some(term) if term == request.prev_log_term => {}
-            found => {
-                let hint = match found {
-                    None => self.last_log_index(),
-                    // Skip back over the whole conflicting term in one round trip.
-                    Some(conflict_term) => {
-                        let mut index = request.prev_log_index;
-                        while index > self.commit_index
-                            && self.term_at(index - 1) == Some(conflict_term)
-                        {
-                            index -= 1;
-                        }
-                        index - 1
-                    }
-                };
-                let body =
-                    Body::AppendEntriesResponse { term: self.term, success: false, match_index: hint };
-                actions.push(Action::Send(self.message(leader, body)));
-                return;
-            }
-        }
-
-        // Rules 3-4: truncate at the first conflict, append what is new.
-        let mut index = request.prev_log_index;
-        let mut new_from = None;
-        for (offset, entry) in entries.iter().enumerate() {
-            index = request.prev_log_index + 1 + offset as u64;
-            match self.term_at(index) {
-                Some(term) if term == entry.term => continue,
-                Some(_) => {
-                    assert!(index > self.commit_index, "truncating committed index {index}");
-                    self.log.truncate(index as usize - 1);
-                }
-                None => {}
-            }
-            new_from = Some(offset);
-            break;
-        }
-        if let Some(offset) = new_from {
-            let from_index = request.prev_log_index + 1 + offset as u64;
-            let new_entries = entries[offset..].to_vec();
-            self.log.extend(new_entries.iter().cloned());
-            actions.push(Action::PersistEntries { from_index, entries: new_entries });
-        }
-        let last_new_index = request.prev_log_index + entries.len() as u64;
-        debug_assert!(index <= last_new_index || entries.is_empty());
-
-        // Rule 5: commit up to what the leader committed, but never past what was verified.
-        let commit = request.leader_commit.min(last_new_index);
-        if commit > self.commit_index {
-            self.commit_index = commit;
-            self.apply_committed(actions);
-        }
-        let body = Body::AppendEntriesResponse {
-            term: self.term,
-            success: true,
-            match_index: last_new_index,
+    /// The hint in a refusal: the leader may resend from `hint + 1`. With no entry at
+    /// `prev_log_index`, that is just past our log; with a conflicting one, it skips back over
+    /// the whole conflicting term in one round trip (§5.3, "the follower can include the term
+    /// of the conflicting entry"), but never below our commit index, which every leader shares.
+    fn conflict_hint(&self, prev_log_index: u64) -> u64 {
+        let Some(conflict_term) = self.term_at(prev_log_index) else {
+            return self.last_log_index();
         };
+        let mut index = prev_log_index;
+        while index > self.commit_index + 1 && self.term_at(index - 1) == Some(conflict_term) {
+            index -= 1;
+        }
+        index.saturating_sub(1)
+    }
+
+    /// The offset in `entries` of the first one not already in our log (a conflict or past
+    /// its end), or `None` when every entry is already present.
+    fn first_new_entry(&self, prev_log_index: u64, entries: &[Entry]) -> Option<usize> {
+        entries.iter().enumerate().position(|(offset, entry)| {
+            let index = prev_log_index + 1 + offset as u64;
+            self.term_at(index) != Some(entry.term)
+        })
+    }
+
+    fn send_append_entries_response(
+        &mut self,
+        leader: NodeId,
+        success: bool,
+        match_index: u64,
+        actions: &mut Vec<Action>,
+    ) {
+        let body = Body::AppendEntriesResponse { term: self.term, success, match_index };
         actions.push(Action::Send(self.message(leader, body)));
     }
 
@@ -564,18 +591,20 @@ impl Replica {
             return; // Not leading, or an answer to an older term's request.
         }
         let last_log_index = self.last_log_index();
-        let Some(progress) = self.progress.get_mut(&follower) else {
-            return; // Not one of our peers.
-        };
-        assert!(match_index <= last_log_index || !success);
+        if success && match_index > last_log_index {
+            return; // Claims entries we never sent: not an answer to any request of ours.
+        }
+        let progress = self.progress.get_mut(&follower).expect("peers have progress");
         progress.heard_us = now_us;
         progress.in_flight = false;
         if success {
+            // Responses may arrive out of order: a stale one never moves either index back.
             progress.match_index = progress.match_index.max(match_index);
             progress.next_index = progress.next_index.max(match_index + 1);
             self.maybe_advance_commit(actions);
         } else {
-            let retry_from = (match_index + 1).min(last_log_index + 1);
+            // Retry from the follower's hint, within our log and never below what it has.
+            let retry_from = match_index.saturating_add(1).min(last_log_index + 1);
             progress.next_index = retry_from.max(progress.match_index + 1);
         }
         let progress = &self.progress[&follower];
@@ -588,41 +617,49 @@ impl Replica {
 
     fn on_client_request(&mut self, now_us: u64, request: Message, actions: &mut Vec<Action>) {
         let Some(mid) = request.body.mid() else { return };
-        if self.answered.contains(mid) || self.pending_mids.contains_key(mid) {
+        if self.answered.contains(mid) || self.pending_mids.contains(mid) {
             return; // A request that arrives twice is answered once.
         }
+        if matches!(&request.body, Body::Put { mid, .. } if self.machine.has_applied_put(mid)) {
+            // A retry of a put that already took effect: it must not take effect again, and
+            // it did succeed, so any replica that applied it may say so.
+            let mid = mid.to_owned();
+            self.reply(request.src, Body::Ok { mid, value: None }, actions);
+            return;
+        }
         match self.role {
-            Role::Leader => {}
+            Role::Leader => self.log_request(now_us, request, actions),
             Role::Follower | Role::Candidate if self.leader.is_unknown() => {
                 // Hold it until a leader is known; it has not been acted on.
                 if !self.held.iter().any(|held| held.body.mid() == Some(mid)) {
                     self.held.push(request);
                 }
-                return;
             }
             Role::Follower | Role::Candidate => {
                 // This replica will never log the request, so it can never take effect here.
                 let reply = Body::Redirect { mid: mid.to_owned() };
                 self.reply(request.src, reply, actions);
-                return;
             }
         }
+    }
+
+    /// Orders a client request through the log (gets too, so that no read is stale, §8); it
+    /// is answered when its index is applied.
+    fn log_request(&mut self, now_us: u64, request: Message, actions: &mut Vec<Action>) {
+        assert_eq!(self.role, Role::Leader);
         let client = request.src;
-        let command = match request.body {
-            Body::Put { mid, key, value } => {
-                if self.machine.has_applied_put(&mid) {
-                    self.reply(client, Body::Ok { mid, value: None }, actions);
-                    return;
-                }
-                Command::Put { client, mid, key, value }
-            }
-            Body::Get { mid, key } => Command::Get { client, mid, key },
-            _ => unreachable!("checked above that the body is a client request"),
+        let (command, put) = match request.body {
+            Body::Put { mid, key, value } => (Command::Put { client, mid, key, value }, true),
+            Body::Get { mid, key } => (Command::Get { client, mid, key }, false),
+            _ => unreachable!("only client requests reach log_request"),
         };
         let mid = command.mid().expect("client command").to_owned();
+        // Registered before appending: in a one-replica cluster the append commits at once.
+        let key = (self.last_log_index() + 1, self.term);
+        self.pending_mids.insert(mid.clone());
+        self.pending.insert(key, Pending { client, mid, put });
         let index = self.append(now_us, command, actions);
-        self.pending_mids.insert(mid.clone(), index);
-        self.pending.insert(index, Pending { client, mid, term: self.term });
+        assert_eq!(index, key.0);
     }
 
     fn redirect_held(&mut self, actions: &mut Vec<Action>) {
@@ -699,13 +736,35 @@ impl Replica {
             let index = self.last_applied;
             let entry = &self.log[index as usize - 1];
             let read = self.machine.apply(&entry.command);
-            let Some(pending) = self.pending.remove(&index) else { continue };
+            let (term, mid) = (entry.term, entry.command.mid().map(str::to_owned));
+            self.answer_pending(index, term, mid, read, actions);
+        }
+    }
+
+    /// Answers every request this replica logged at `index`, now that the entry of `term`
+    /// (carrying request `mid`, if any) is applied there.
+    fn answer_pending(
+        &mut self,
+        index: u64,
+        term: u64,
+        mid: Option<String>,
+        read: Option<String>,
+        actions: &mut Vec<Action>,
+    ) {
+        let keys: Vec<(u64, u64)> =
+            self.pending.range((index, 0)..=(index, u64::MAX)).map(|(&key, _)| key).collect();
+        for key in keys {
+            let pending = self.pending.remove(&key).expect("key just listed");
             self.pending_mids.remove(&pending.mid);
-            let ours = entry.term == pending.term && entry.command.mid() == Some(&pending.mid);
-            // If another entry was committed at our request's index, our entry can never be
-            // committed anywhere: the request will never take effect and may be retried.
+            let ours = key.1 == term && mid.as_deref() == Some(pending.mid.as_str());
+            // An entry is known by its index and term (Log Matching, §5.3): if another entry
+            // was committed at our index, ours can never be, and the request took effect only
+            // if it is a put whose id was applied from another entry. Otherwise it never will
+            // through this replica's entry, and the client may safely retry.
             let body = if ours {
-                Body::Ok { mid: pending.mid, value: read }
+                Body::Ok { mid: pending.mid, value: read.clone() }
+            } else if pending.put && self.machine.has_applied_put(&pending.mid) {
+                Body::Ok { mid: pending.mid, value: None }
             } else {
                 Body::Fail { mid: pending.mid }
             };
