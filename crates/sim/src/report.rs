@@ -1,0 +1,346 @@
+//! The outcome of one run: verdicts, figures, the course's scores, the printed summary and
+//! the JSON report. Field meanings are documented in `docs/reports.md`.
+
+use std::fmt::Write as _;
+
+use linearizability::{KvOperation, Verdict};
+use serde::Serialize;
+
+use crate::invariants::LeaderChange;
+use crate::scenario::{Benchmarks, Scenario};
+use crate::workload::RequestStats;
+use crate::world::{Failure, FaultRecord, MessageStats, Outcome};
+
+/// The report format's version; bumped when a field changes meaning or goes away.
+pub const REPORT_VERSION: u32 = 1;
+
+/// The class of a run's result; each has its own exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// Every invariant held and the history is linearizable.
+    Pass,
+    /// An invariant broke or the history is not linearizable.
+    SafetyViolation,
+    /// The checker spent its budget without a verdict.
+    CheckerUnknown,
+}
+
+impl Class {
+    /// The process exit code for this class.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Class::Pass => 0,
+            Class::SafetyViolation => 1,
+            Class::CheckerUnknown => 3,
+        }
+    }
+}
+
+/// Reply latencies in virtual microseconds (ok, fail and redirect replies alike).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Latency {
+    /// Number of replies.
+    pub samples: usize,
+    /// The course's median: element `n/2` of the sorted samples.
+    pub median_us: u64,
+    /// Element `n*99/100` of the sorted samples.
+    pub p99_us: u64,
+    /// The largest sample.
+    pub max_us: u64,
+}
+
+impl Latency {
+    fn of(samples: &[u64]) -> Latency {
+        let mut sorted = samples.to_vec();
+        sorted.sort_unstable();
+        let at = |i: usize| sorted.get(i).copied().unwrap_or(0);
+        Latency {
+            samples: sorted.len(),
+            median_us: at(sorted.len() / 2),
+            p99_us: at(sorted.len() * 99 / 100),
+            max_us: sorted.last().copied().unwrap_or(0),
+        }
+    }
+}
+
+/// One of the course's four scored figures with its tier.
+#[derive(Clone, Debug, Serialize)]
+pub struct Figure {
+    /// The figure's value (seconds for latency).
+    pub value: f64,
+    /// The scenario's three thresholds.
+    pub thresholds: [f64; 3],
+    /// 0 (bonus), 1 (full credit), 2 (partial) or 3 (none).
+    pub tier: u8,
+}
+
+impl Figure {
+    fn new(value: f64, thresholds: [f64; 3]) -> Figure {
+        let tier = thresholds.iter().position(|&t| value < t).unwrap_or(3) as u8;
+        Figure { value, thresholds, tier }
+    }
+}
+
+/// The course's four figures, computed the course's way (PROTOCOL.md section 6).
+#[derive(Clone, Debug, Serialize)]
+pub struct Course {
+    /// Replica-to-replica messages.
+    pub total_msgs: Figure,
+    /// Fail replies plus unanswered requests.
+    pub failures: Figure,
+    /// Duplicate ok replies.
+    pub duplicates: Figure,
+    /// Median latency in seconds.
+    pub median_latency: Figure,
+}
+
+impl Course {
+    fn new(
+        benchmarks: &Benchmarks,
+        messages: &MessageStats,
+        requests: &RequestStats,
+        latency: &Latency,
+    ) -> Course {
+        let failures = requests.failed + requests.unanswered_gets + requests.unanswered_puts;
+        Course {
+            total_msgs: Figure::new(messages.sent as f64, benchmarks.total_msgs),
+            failures: Figure::new(failures as f64, benchmarks.failures),
+            duplicates: Figure::new(requests.duplicates as f64, benchmarks.duplicates),
+            median_latency: Figure::new(latency.median_us as f64 / 1e6, benchmarks.median_latency),
+        }
+    }
+}
+
+/// Everything about one run; serialized as the JSON report.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The scenario file as given on the command line.
+    pub scenario: String,
+    /// The scenario's description.
+    pub description: Option<String>,
+    /// The seed.
+    pub seed: u64,
+    /// The result class.
+    pub class: Class,
+    /// The fold of every event, as 16 hex digits: equal for equal runs.
+    pub trace_hash: String,
+    /// Events handled.
+    pub events: u64,
+    /// Virtual time at the end.
+    pub end_us: u64,
+    /// Why the run ended before the scenario's end, if it did.
+    pub stopped_early: Option<String>,
+    /// Number of replicas.
+    pub replicas: u16,
+    /// Leaders in order.
+    pub leaders: Vec<LeaderChange>,
+    /// Faults as they happened.
+    pub faults: Vec<FaultRecord>,
+    /// Replica-to-replica message counts.
+    pub messages: MessageStats,
+    /// Client request counts.
+    pub requests: RequestStats,
+    /// Reply latencies.
+    pub latency: Latency,
+    /// The first broken invariant, if any.
+    pub invariant_violation: Option<Failure>,
+    /// The linearizability verdict per key.
+    pub linearizability: linearizability::Report,
+    /// The course's figures, when the scenario carries thresholds.
+    pub course: Option<Course>,
+    /// Warnings from reading the scenario.
+    pub warnings: Vec<String>,
+    /// The command that replays this run.
+    pub replay: String,
+    /// The client history that was checked.
+    pub history: Vec<KvOperation>,
+}
+
+impl RunReport {
+    /// Assembles the report of a finished run and checks its history.
+    pub fn new(
+        path: &str,
+        scenario: &Scenario,
+        warnings: Vec<String>,
+        seed: u64,
+        outcome: Outcome,
+    ) -> RunReport {
+        let history = outcome.workload.history();
+        let linearizability =
+            linearizability::check_kv(&history, &linearizability::Budget::default());
+        let class = match (&outcome.failure, linearizability.verdict) {
+            (Some(_), _) | (None, Verdict::NotLinearizable) => Class::SafetyViolation,
+            (None, Verdict::Unknown) => Class::CheckerUnknown,
+            (None, Verdict::Linearizable) => Class::Pass,
+        };
+        let latency = Latency::of(&outcome.latencies_us);
+        let course = scenario.tests.as_ref().map(|tests| {
+            Course::new(&tests.benchmarks, &outcome.messages, &outcome.requests, &latency)
+        });
+        RunReport {
+            version: REPORT_VERSION,
+            scenario: path.to_owned(),
+            description: scenario.description.clone(),
+            seed,
+            class,
+            trace_hash: format!("{:016x}", outcome.trace_hash),
+            events: outcome.events,
+            end_us: outcome.end_us,
+            stopped_early: outcome.stopped_early,
+            replicas: scenario.replicas,
+            leaders: outcome.leaders,
+            faults: outcome.faults,
+            messages: outcome.messages,
+            requests: outcome.requests,
+            latency,
+            invariant_violation: outcome.failure,
+            linearizability,
+            course,
+            warnings,
+            replay: format!("sim run {path} --seed {seed}"),
+            history,
+        }
+    }
+
+    /// The human-readable summary `sim run` prints.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let seconds = |us: u64| us as f64 / 1e6;
+        let _ = writeln!(out, "scenario     {} (seed {})", self.scenario, self.seed);
+        if let Some(description) = &self.description {
+            let _ = writeln!(out, "             {description}");
+        }
+        let leaders: Vec<String> = self
+            .leaders
+            .iter()
+            .map(|l| format!("{} (term {}, {:.3} s)", l.leader, l.term, seconds(l.time_us)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "leaders      {}",
+            if leaders.is_empty() { "none".to_owned() } else { leaders.join(", ") }
+        );
+        for fault in &self.faults {
+            let _ = writeln!(
+                out,
+                "fault        {:.3} s {}: {}",
+                seconds(fault.time_us),
+                fault.kind,
+                fault.detail
+            );
+        }
+        let m = &self.messages;
+        let _ = writeln!(
+            out,
+            "messages     {} sent, {} dropped ({} by loss, {} by partition), {} to dead replicas",
+            m.sent,
+            m.dropped_by_loss + m.dropped_by_partition,
+            m.dropped_by_loss,
+            m.dropped_by_partition,
+            m.lost_to_dead
+        );
+        let r = &self.requests;
+        let _ = writeln!(
+            out,
+            "requests     {} operations, {} requests: {} ok, {} failed, {} redirected, {} unanswered",
+            r.operations,
+            r.requests,
+            r.ok,
+            r.failed,
+            r.redirected,
+            r.unanswered_gets + r.unanswered_puts
+        );
+        let _ = writeln!(
+            out,
+            "latency      median {:.3} ms, p99 {:.3} ms, max {:.3} ms (virtual, {} replies)",
+            self.latency.median_us as f64 / 1e3,
+            self.latency.p99_us as f64 / 1e3,
+            self.latency.max_us as f64 / 1e3,
+            self.latency.samples
+        );
+        let invariants = match &self.invariant_violation {
+            None => format!("ok ({} events checked)", self.events),
+            Some(failure) => format!(
+                "VIOLATED at event {} ({:.6} s): {}",
+                failure.event,
+                seconds(failure.time_us),
+                failure.violation
+            ),
+        };
+        let _ = writeln!(out, "invariants   {invariants}");
+        let _ = writeln!(out, "linearizable {}", self.linearizability_line());
+        for key in &self.linearizability.keys {
+            if let Some(violation) = &key.violation {
+                let _ = writeln!(out, "             key {}: {}", key.key, violation.explanation);
+                let ops: Vec<String> = violation
+                    .operation_ids
+                    .iter()
+                    .filter_map(|&id| self.history.get(id as usize))
+                    .map(describe_operation)
+                    .collect();
+                for op in ops {
+                    let _ = writeln!(out, "               {op}");
+                }
+            }
+        }
+        if let Some(course) = &self.course {
+            let figure = |name: &str, f: &Figure| format!("{name} {} (tier {})", f.value, f.tier);
+            let _ = writeln!(
+                out,
+                "course       {}, {}, {}, {}",
+                figure("total_msgs", &course.total_msgs),
+                figure("failures", &course.failures),
+                figure("duplicates", &course.duplicates),
+                figure("median_latency", &course.median_latency)
+            );
+        }
+        if let Some(reason) = &self.stopped_early {
+            let _ = writeln!(out, "stopped      early: {reason}");
+        }
+        let _ = writeln!(out, "trace hash   {}", self.trace_hash);
+        let verdict = match self.class {
+            Class::Pass => "PASS",
+            Class::SafetyViolation => "FAIL (safety violation)",
+            Class::CheckerUnknown => "UNKNOWN (checker budget spent)",
+        };
+        let _ = writeln!(out, "result       {verdict}");
+        out
+    }
+
+    fn linearizability_line(&self) -> String {
+        let keys = &self.linearizability.keys;
+        let steps: u64 = keys.iter().map(|k| k.steps).sum();
+        let count = |verdict| keys.iter().filter(|k| k.verdict == verdict).count();
+        match self.linearizability.verdict {
+            Verdict::Linearizable => format!("yes ({} keys, {steps} search steps)", keys.len()),
+            Verdict::NotLinearizable => format!(
+                "NO: {} of {} keys not linearizable",
+                count(Verdict::NotLinearizable),
+                keys.len()
+            ),
+            Verdict::Unknown => format!(
+                "unknown: budget spent on {} of {} keys",
+                count(Verdict::Unknown),
+                keys.len()
+            ),
+        }
+    }
+}
+
+fn describe_operation(op: &KvOperation) -> String {
+    let returned = match op.return_us {
+        Some(us) => format!("{:.6} s", us as f64 / 1e6),
+        None => "never".to_owned(),
+    };
+    format!(
+        "op {} client {:04X}: {:?} -> {:?}, called {:.6} s, returned {returned}",
+        op.id,
+        op.client,
+        op.input,
+        op.outcome,
+        op.call_us as f64 / 1e6
+    )
+}
