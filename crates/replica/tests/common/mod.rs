@@ -245,3 +245,18 @@ pub fn render_log(replica: &Replica) -> String {
 fn id(node: NodeId) -> String {
     format!("{:X}", node.0)
 }
+
+/// An AppendEntries written by hand, as leader `src` of `term` would send it to `dst`; `prev`
+/// is `(prev_log_index, prev_log_term)`.
+pub fn append_entries(
+    src: u16,
+    dst: u16,
+    term: u64,
+    prev: (u64, u64),
+    entries: Vec<Entry>,
+    leader_commit: u64,
+) -> Message {
+    let (prev_log_index, prev_log_term) = prev;
+    let body = Body::AppendEntries { term, prev_log_index, prev_log_term, entries, leader_commit };
+    Message { src: NodeId(src), dst: NodeId(dst), leader: NodeId(src), body }
+}
