@@ -1,1 +1,57 @@
-//! stub
+//! A linearizability checker for histories of concurrent operations whose outcomes may be
+//! unknown.
+//!
+//! A history lists operations with an invocation time, a completion time (or none, if the
+//! client never heard back) and an outcome: ok with a result, failed (known not to have taken
+//! effect) or unknown (may have taken effect at any point after the call, or never). The
+//! checker asks whether some total order of the operations, consistent with real time, explains
+//! every result under a sequential [`Model`]. It answers [`Verdict::Linearizable`],
+//! [`Verdict::NotLinearizable`] with the operations involved, or [`Verdict::Unknown`] when its
+//! [`Budget`] is spent.
+//!
+//! The search is Wing and Gong's, with Lowe's memoization, per key (see [`check`]). Nothing in
+//! this crate reads a clock, and every figure it reports is deterministic.
+//!
+//! ```
+//! use linearizability::{check_kv, Budget, KvInput, KvOperation, Outcome, Verdict};
+//!
+//! let put = |id, value: &str, call_us, return_us| KvOperation {
+//!     id,
+//!     client: id,
+//!     key: "k".into(),
+//!     input: KvInput::Put(value.into()),
+//!     call_us,
+//!     return_us: Some(return_us),
+//!     outcome: Outcome::Ok(String::new()),
+//! };
+//! let stale_get = KvOperation {
+//!     id: 3,
+//!     client: 3,
+//!     key: "k".into(),
+//!     input: KvInput::Get,
+//!     call_us: 30,
+//!     return_us: Some(40),
+//!     outcome: Outcome::Ok("a".into()),
+//! };
+//! let history = [put(1, "a", 0, 10), put(2, "b", 11, 20), stale_get];
+//! let report = check_kv(&history, &Budget::default());
+//! assert_eq!(report.verdict, Verdict::NotLinearizable);
+//! assert_eq!(report.keys[0].violation.as_ref().unwrap().operation_ids, vec![3, 2]);
+//! ```
+
+mod check;
+mod hash;
+mod history;
+mod kv;
+mod memo;
+mod model;
+mod register;
+mod report;
+mod search;
+
+pub use check::{check, check_kv, CheckOptions, TimeUnit};
+pub use history::{validate, HistoryError, KvInput, KvOperation, Operation, Outcome};
+pub use kv::KvModel;
+pub use model::{Model, Step};
+pub use register::{RegisterInput, RegisterModel, RegisterOutput};
+pub use report::{Budget, KeyReport, Report, UnknownCause, Verdict, Violation};

@@ -1,0 +1,219 @@
+//! Checking a whole history: partition by key, search the keys side by side in deterministic
+//! rounds, stop at the first refuted key, and assemble the report.
+//!
+//! Keys are independent objects, so a history is linearizable exactly when every key's
+//! sub-history is (linearizability is local; Herlihy and Wing, 1990). Searching them side by
+//! side matters because one key can be quick to refute while another is expensive to decide:
+//! checking keys one at a time can stall on the expensive one. Each round gives every open key
+//! the same quota of steps, possibly on several threads, and only looks at the results when all
+//! are done, so the verdicts, step counts and memory figures never depend on thread timing.
+
+use std::collections::BTreeMap;
+
+use crate::history::{KvOperation, Operation};
+use crate::kv::KvModel;
+use crate::model::Model;
+use crate::report::{combine, Budget, KeyReport, Report, UnknownCause, Verdict, Violation};
+use crate::search::{Refutation, Search, SearchEnd};
+
+/// Steps per key in the first round. Small histories finish within it, on the calling thread.
+const ROUND_STEPS_FIRST: u64 = 4096;
+/// Rounds double in length up to this many steps per key, which bounds how far the other keys
+/// run on after a refutation.
+const ROUND_STEPS_MAX: u64 = 1 << 18;
+
+/// What the time fields of the operations count, for explanations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// Microseconds of simulated time (the simulator's histories).
+    #[default]
+    Microseconds,
+    /// Line numbers of a log file, counted from 1.
+    Line,
+}
+
+impl TimeUnit {
+    fn format(self, time: u64) -> String {
+        match self {
+            TimeUnit::Microseconds => format!("{time}us"),
+            TimeUnit::Line => format!("line {time}"),
+        }
+    }
+}
+
+/// How to check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Limits per key.
+    pub budget: Budget,
+    /// How to print times in explanations.
+    pub time_unit: TimeUnit,
+}
+
+/// Checks a key-value history against [`KvModel`], with times in microseconds.
+pub fn check_kv(history: &[KvOperation], budget: &Budget) -> Report {
+    check(&KvModel, history, &CheckOptions { budget: *budget, time_unit: TimeUnit::Microseconds })
+}
+
+/// Checks a history against `model`, partitioned by key.
+///
+/// Deterministic: the same history, model and budget give the same report, on any machine and
+/// with any number of threads.
+pub fn check<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    options: &CheckOptions,
+) -> Report {
+    let mut partitions: BTreeMap<&str, Vec<&ModelOperation<M>>> = BTreeMap::new();
+    for operation in history {
+        partitions.entry(operation.key.as_str()).or_default().push(operation);
+    }
+    let mut searches: Vec<Search<'_, '_, M>> = partitions
+        .values()
+        .map(|operations| Search::new(model, operations, &options.budget))
+        .collect();
+    let memory = run_rounds(&mut searches);
+
+    let keys: Vec<KeyReport> = partitions
+        .iter()
+        .zip(&searches)
+        .map(|((key, operations), search)| {
+            key_report(model, key, operations.len(), search, options)
+        })
+        .collect();
+    Report {
+        verdict: combine(keys.iter().map(|key| key.verdict)),
+        steps: keys.iter().map(|key| key.steps).sum(),
+        memo_entries_peak: memory.memo_entries_peak,
+        memory_bytes_peak: memory.bytes_peak,
+        keys,
+    }
+}
+
+/// An operation of `M`'s history.
+type ModelOperation<M> = Operation<<M as Model>::Input, <M as Model>::Output>;
+
+/// Peak memory over all keys at once.
+#[derive(Default)]
+struct MemoryPeak {
+    memo_entries_peak: u64,
+    bytes_peak: u64,
+}
+
+/// Runs every search to its end, round by round; stops the rest at the first refutation.
+fn run_rounds<M: Model>(searches: &mut [Search<'_, '_, M>]) -> MemoryPeak {
+    let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
+    let mut peak = MemoryPeak::default();
+    let mut round_steps = ROUND_STEPS_FIRST;
+    let mut first_round = true;
+    loop {
+        let mut open: Vec<&mut Search<'_, '_, M>> =
+            searches.iter_mut().filter(|search| search.end().is_none()).collect();
+        if open.is_empty() {
+            return peak;
+        }
+        if first_round || open.len() == 1 || threads == 1 {
+            for search in &mut open {
+                search.run(round_steps);
+            }
+        } else {
+            let per_thread = open.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                for chunk in open.chunks_mut(per_thread) {
+                    scope.spawn(move || {
+                        for search in chunk {
+                            search.run(round_steps);
+                        }
+                    });
+                }
+            });
+        }
+        // Memo tables only grow while a search runs, so the sum peaks at a round's end.
+        peak.memo_entries_peak =
+            peak.memo_entries_peak.max(searches.iter().map(|search| search.memo_entries()).sum());
+        peak.bytes_peak =
+            peak.bytes_peak.max(searches.iter().map(|search| search.memory_bytes()).sum());
+        let refuted = searches
+            .iter()
+            .any(|search| matches!(search.end(), Some(SearchEnd::NotLinearizable(_))));
+        for search in searches.iter_mut() {
+            if refuted {
+                search.abandon(UnknownCause::OtherKeyRefuted);
+            }
+            if search.end().is_some() {
+                search.release_memory();
+            }
+        }
+        first_round = false;
+        round_steps = (round_steps * 2).min(ROUND_STEPS_MAX);
+    }
+}
+
+fn key_report<M: Model>(
+    model: &M,
+    key: &str,
+    operations: usize,
+    search: &Search<'_, '_, M>,
+    options: &CheckOptions,
+) -> KeyReport {
+    let (verdict, unknown_cause, violation) = match search.end() {
+        Some(SearchEnd::Linearizable) => (Verdict::Linearizable, None, None),
+        Some(SearchEnd::NotLinearizable(refutation)) => (
+            Verdict::NotLinearizable,
+            None,
+            Some(explain(model, key, search, refutation, options.time_unit)),
+        ),
+        Some(SearchEnd::Unknown(cause)) => (Verdict::Unknown, Some(*cause), None),
+        // Unreachable: `run_rounds` ends every search.
+        None => (Verdict::Unknown, Some(UnknownCause::StepsSpent), None),
+    };
+    KeyReport {
+        key: key.to_string(),
+        verdict,
+        operations,
+        steps: search.steps(),
+        memo_entries_peak: search.memo_entries_peak(),
+        unknown_cause,
+        violation,
+    }
+}
+
+/// Writes the violation sentence, e.g. `key "k": get by client 3 [1200us, 1300us] returned
+/// "a", which no order allows: ... the key holds "b", set by put "b" by client 5 [...]`.
+fn explain<M: Model>(
+    model: &M,
+    key: &str,
+    search: &Search<'_, '_, M>,
+    refutation: &Refutation,
+    time_unit: TimeUnit,
+) -> Violation {
+    let describe = |op: usize| {
+        let operation = search.operation(op);
+        let returned = match operation.return_us {
+            Some(return_us) => time_unit.format(return_us),
+            None => "never returned".to_string(),
+        };
+        format!(
+            "{} by client {} [{}, {}]",
+            model.describe_operation(&operation.input, &operation.outcome),
+            operation.client,
+            time_unit.format(operation.call_us),
+            returned
+        )
+    };
+    let state = model.describe_state(search.state(refutation.state));
+    let set_by = match refutation.writer {
+        Some(writer) => format!("set by {}", describe(writer)),
+        None => "its initial value".to_string(),
+    };
+    let explanation = format!(
+        "key {key:?}: {} cannot be linearized; in the longest legal order found ({} of {} \
+         operations) the state before it is {state}, {set_by}",
+        describe(refutation.blocked),
+        refutation.depth,
+        search.searched_operations(),
+    );
+    let mut operation_ids = vec![search.operation(refutation.blocked).id];
+    operation_ids.extend(refutation.writer.map(|writer| search.operation(writer).id));
+    Violation { operation_ids, explanation }
+}

@@ -1,0 +1,442 @@
+//! The search for one key: Wing and Gong's backtracking over the history's call and return
+//! events, with Lowe's memoization of explored configurations (the approach Porcupine uses).
+//!
+//! The history becomes a doubly linked list of call and return entries in time order. At each
+//! node the search scans from the head: a call entry is a candidate to linearize next; the
+//! first return entry it meets is a barrier, because that operation must be linearized before
+//! anything called after its return. Linearizing an operation unlinks both of its entries
+//! ("lifting" it) and restarts the scan; backtracking links them back.
+//!
+//! Unknown outcomes. An operation whose outcome is unknown is optional: it may be linearized,
+//! with its result unconstrained, or never take effect. If it never returned it has no return
+//! entry, so it never blocks anything. If it returned, reaching its return entry unlinearized
+//! means "it never took effect": it is dropped there, which is as good as dropping it earlier
+//! because a dropped operation constrains nothing.
+//!
+//! Two reductions keep the search small without changing its answer:
+//! - an optional operation whose step leaves the state unchanged is not linearized, since
+//!   leaving it pending keeps every option open;
+//! - optional, never-returned operations with equal inputs are interchangeable, so they are
+//!   linearized in call order only (the Jepsen logs have many timed-out writes of the same
+//!   value).
+//!
+//! The search is resumable: [`Search::run`] works for a quota of steps and can be called again,
+//! so that several keys can share the machine in deterministic rounds.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use crate::hash::{mix64, splitmix64, FixedHasher};
+use crate::history::{Operation, Outcome};
+use crate::memo::{MemoSet, StateTable};
+use crate::model::{Model, Step};
+use crate::report::{Budget, UnknownCause};
+
+/// End of the linked list.
+const NIL: u32 = u32::MAX;
+/// The head sentinel's entry index.
+const HEAD: u32 = 0;
+
+/// How a finished search ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SearchEnd {
+    Linearizable,
+    NotLinearizable(Refutation),
+    Unknown(UnknownCause),
+}
+
+/// Where the search got furthest before failing: `blocked` could not be linearized after
+/// `depth` operations, in `state`, which `writer` set (or the initial state if `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refutation {
+    pub(crate) depth: usize,
+    pub(crate) blocked: usize,
+    pub(crate) state: u32,
+    pub(crate) writer: Option<usize>,
+}
+
+/// One linearized (or dropped) operation on the search stack.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    call_entry: u32,
+    state_before: u32,
+    dropped: bool,
+}
+
+/// An operation as the search sees it.
+struct SearchOp<'h, M: Model> {
+    source: &'h Operation<M::Input, M::Output>,
+    /// `None` when the result is unknown.
+    output: Option<&'h M::Output>,
+    optional: bool,
+    /// For an optional, never-returned operation: the previous one in call order with the same
+    /// input. This one may be linearized only after that one.
+    twin_before: Option<u32>,
+}
+
+/// The search state for one key.
+pub(crate) struct Search<'h, 'm, M: Model> {
+    model: &'m M,
+    ops: Vec<SearchOp<'h, M>>,
+    steps_max: u64,
+    memo_entries_max: u64,
+    // The event list. Entry 0 is the head sentinel; `entry_op` and `entry_is_return` describe
+    // the others.
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    entry_op: Vec<u32>,
+    entry_is_return: Vec<bool>,
+    op_call_entry: Vec<u32>,
+    op_return_entry: Vec<u32>,
+    // The configuration.
+    linearized: Vec<u64>,
+    linearized_hash: u64,
+    zobrist: Vec<u64>,
+    required_left: usize,
+    state: u32,
+    stack: Vec<Frame>,
+    cursor: u32,
+    // Memory and accounting.
+    states: StateTable<M::State>,
+    memo: MemoSet,
+    steps: u64,
+    /// Memo entries when the memo was released; the memo only grows until then.
+    memo_entries_peak: u64,
+    deepest: Option<Refutation>,
+    end: Option<SearchEnd>,
+}
+
+impl<'h, 'm, M: Model> Search<'h, 'm, M> {
+    /// Prepares the search of one key's operations.
+    pub(crate) fn new(
+        model: &'m M,
+        history: &[&'h Operation<M::Input, M::Output>],
+        budget: &Budget,
+    ) -> Self {
+        let mut ops: Vec<SearchOp<'h, M>> = Vec::new();
+        for &source in history {
+            let output = match &source.outcome {
+                // Known not to have taken effect: it cannot explain or contradict anything.
+                Outcome::Failed => continue,
+                // A read with an unknown result constrains nothing.
+                Outcome::Unknown if model.is_read_only(&source.input) => continue,
+                Outcome::Unknown => None,
+                Outcome::Ok(output) => Some(output),
+            };
+            ops.push(SearchOp { source, output, optional: output.is_none(), twin_before: None });
+        }
+        link_twins(&mut ops);
+
+        // Calls sort before returns at equal times, so equal call and return times are
+        // concurrent. A return before its call is treated as a return at the call.
+        let mut events: Vec<(u64, bool, u32)> = Vec::with_capacity(ops.len() * 2);
+        for (index, op) in ops.iter().enumerate() {
+            events.push((op.source.call_us, false, index as u32));
+            if let Some(return_us) = op.source.return_us {
+                events.push((return_us.max(op.source.call_us), true, index as u32));
+            }
+        }
+        events.sort_unstable();
+
+        let entries = events.len() + 1;
+        let mut entry_op = vec![NIL; entries];
+        let mut entry_is_return = vec![false; entries];
+        let mut op_call_entry = vec![NIL; ops.len()];
+        let mut op_return_entry = vec![NIL; ops.len()];
+        for (position, &(_, is_return, op)) in events.iter().enumerate() {
+            let entry = position as u32 + 1;
+            entry_op[entry as usize] = op;
+            entry_is_return[entry as usize] = is_return;
+            if is_return {
+                op_return_entry[op as usize] = entry;
+            } else {
+                op_call_entry[op as usize] = entry;
+            }
+        }
+        let next = (0..entries as u32)
+            .map(|entry| entry + 1)
+            .map(|n| if n as usize == entries { NIL } else { n })
+            .collect();
+        let prev = (0..entries as u32).map(|entry| entry.wrapping_sub(1)).collect();
+
+        let bitset_words = ops.len().div_ceil(64);
+        let mut states = StateTable::new();
+        let init = model.init();
+        let init_bytes = model.state_heap_bytes(&init);
+        let state = states.intern(init, init_bytes);
+        Search {
+            model,
+            required_left: ops.iter().filter(|op| !op.optional).count(),
+            zobrist: (0..ops.len() as u64).map(splitmix64).collect(),
+            ops,
+            steps_max: budget.steps_max,
+            memo_entries_max: budget.memo_entries_max,
+            next,
+            prev,
+            entry_op,
+            entry_is_return,
+            op_call_entry,
+            op_return_entry,
+            linearized: vec![0; bitset_words],
+            linearized_hash: 0,
+            state,
+            stack: Vec::new(),
+            cursor: if entries > 1 { 1 } else { NIL },
+            states,
+            memo: MemoSet::new(bitset_words),
+            steps: 0,
+            memo_entries_peak: 0,
+            deepest: None,
+            end: None,
+        }
+    }
+
+    /// Searches for up to `steps_quota` more model steps. Returns how the search ended, or
+    /// `None` if the quota ran out first.
+    pub(crate) fn run(&mut self, steps_quota: u64) -> Option<&SearchEnd> {
+        if self.end.is_none() {
+            self.end = self.search(self.steps.saturating_add(steps_quota));
+        }
+        self.end.as_ref()
+    }
+
+    /// Abandons the search with an `Unknown` verdict.
+    pub(crate) fn abandon(&mut self, cause: UnknownCause) {
+        if self.end.is_none() {
+            self.end = Some(SearchEnd::Unknown(cause));
+        }
+    }
+
+    pub(crate) fn end(&self) -> Option<&SearchEnd> {
+        self.end.as_ref()
+    }
+
+    pub(crate) fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Memo entries held now.
+    pub(crate) fn memo_entries(&self) -> u64 {
+        self.memo.len() as u64
+    }
+
+    /// The most memo entries this search has held.
+    pub(crate) fn memo_entries_peak(&self) -> u64 {
+        self.memo_entries_peak.max(self.memo_entries())
+    }
+
+    /// Operations that take part in the search (failed ones and unknown reads excluded).
+    pub(crate) fn searched_operations(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Estimated bytes held by this search.
+    pub(crate) fn memory_bytes(&self) -> u64 {
+        let lists = (self.next.capacity() + self.prev.capacity() + self.entry_op.capacity()) * 4
+            + self.entry_is_return.capacity();
+        let stack = self.stack.capacity() * std::mem::size_of::<Frame>();
+        (self.memo.bytes() + self.states.bytes() + lists + stack) as u64
+    }
+
+    /// Frees the memo and the states once the search has ended; the counts stay.
+    pub(crate) fn release_memory(&mut self) {
+        self.memo_entries_peak = self.memo_entries_peak();
+        self.memo = MemoSet::new(0);
+        self.stack = Vec::new();
+    }
+
+    pub(crate) fn operation(&self, op: usize) -> &'h Operation<M::Input, M::Output> {
+        self.ops[op].source
+    }
+
+    pub(crate) fn state(&self, id: u32) -> &M::State {
+        self.states.get(id)
+    }
+
+    fn search(&mut self, pause_at_steps: u64) -> Option<SearchEnd> {
+        loop {
+            if self.required_left == 0 {
+                return Some(SearchEnd::Linearizable);
+            }
+            if self.memo.len() as u64 >= self.memo_entries_max {
+                return Some(SearchEnd::Unknown(UnknownCause::MemoSpent));
+            }
+            let entry = self.cursor;
+            // While a required operation is pending its return entry is listed, so the scan
+            // meets a barrier before the end; the end is reached only on malformed input.
+            if entry == NIL {
+                if !self.backtrack() {
+                    return Some(self.refutation());
+                }
+                continue;
+            }
+            let op = self.entry_op[entry as usize] as usize;
+            if self.entry_is_return[entry as usize] {
+                let consumed = if self.ops[op].optional {
+                    self.try_consume(op, self.state, true)
+                } else {
+                    self.note_barrier(op);
+                    false
+                };
+                if !consumed && !self.backtrack() {
+                    return Some(self.refutation());
+                }
+                continue;
+            }
+            if let Some(twin) = self.ops[op].twin_before {
+                if !self.is_linearized(twin as usize) {
+                    self.cursor = self.next[entry as usize];
+                    continue;
+                }
+            }
+            if self.steps >= self.steps_max {
+                return Some(SearchEnd::Unknown(UnknownCause::StepsSpent));
+            }
+            if self.steps >= pause_at_steps {
+                return None;
+            }
+            self.steps += 1;
+            let state = self.states.get(self.state);
+            let next_state =
+                match self.model.step(state, &self.ops[op].source.input, self.ops[op].output) {
+                    Step::Illegal => None,
+                    Step::Unchanged if self.ops[op].optional => None,
+                    Step::Unchanged => Some(self.state),
+                    Step::Changed(next) => {
+                        let heap_bytes = self.model.state_heap_bytes(&next);
+                        let id = self.states.intern(next, heap_bytes);
+                        (id != self.state || !self.ops[op].optional).then_some(id)
+                    }
+                };
+            if !next_state.is_some_and(|next_state| self.try_consume(op, next_state, false)) {
+                self.cursor = self.next[entry as usize];
+            }
+        }
+    }
+
+    fn is_linearized(&self, op: usize) -> bool {
+        self.linearized[op / 64] & (1 << (op % 64)) != 0
+    }
+
+    fn flip(&mut self, op: usize) {
+        self.linearized[op / 64] ^= 1 << (op % 64);
+        self.linearized_hash ^= self.zobrist[op];
+    }
+
+    /// Linearizes (or, if `dropped`, discards) `op`, moving to `next_state`, unless that
+    /// configuration was explored before. Returns whether it moved.
+    fn try_consume(&mut self, op: usize, next_state: u32, dropped: bool) -> bool {
+        self.flip(op);
+        let hash = self.linearized_hash ^ mix64(u64::from(next_state));
+        if !self.memo.insert(hash, next_state, &self.linearized) {
+            self.flip(op);
+            return false;
+        }
+        let call_entry = self.op_call_entry[op];
+        self.stack.push(Frame { call_entry, state_before: self.state, dropped });
+        self.lift(op);
+        self.state = next_state;
+        if !self.ops[op].optional {
+            self.required_left -= 1;
+        }
+        self.cursor = self.next[HEAD as usize];
+        true
+    }
+
+    /// Undoes moves until one leaves an untried alternative. Returns false when none does.
+    fn backtrack(&mut self) -> bool {
+        while let Some(frame) = self.stack.pop() {
+            let op = self.entry_op[frame.call_entry as usize] as usize;
+            self.unlift(op);
+            self.flip(op);
+            self.state = frame.state_before;
+            if !self.ops[op].optional {
+                self.required_left += 1;
+            }
+            // A drop happens at the operation's return entry, after every call before it was
+            // tried, so the node that dropped has nothing left to try.
+            if !frame.dropped {
+                self.cursor = self.next[frame.call_entry as usize];
+                return true;
+            }
+        }
+        false
+    }
+
+    fn lift(&mut self, op: usize) {
+        self.unlink(self.op_call_entry[op]);
+        let return_entry = self.op_return_entry[op];
+        if return_entry != NIL {
+            self.unlink(return_entry);
+        }
+    }
+
+    /// Exactly reverses [`lift`](Self::lift); entries are relinked in the reverse order.
+    fn unlift(&mut self, op: usize) {
+        let return_entry = self.op_return_entry[op];
+        if return_entry != NIL {
+            self.relink(return_entry);
+        }
+        self.relink(self.op_call_entry[op]);
+    }
+
+    fn unlink(&mut self, entry: u32) {
+        let (prev, next) = (self.prev[entry as usize], self.next[entry as usize]);
+        self.next[prev as usize] = next;
+        if next != NIL {
+            self.prev[next as usize] = prev;
+        }
+    }
+
+    fn relink(&mut self, entry: u32) {
+        let (prev, next) = (self.prev[entry as usize], self.next[entry as usize]);
+        self.next[prev as usize] = entry;
+        if next != NIL {
+            self.prev[next as usize] = entry;
+        }
+    }
+
+    /// Remembers the deepest point where a required operation blocked the search.
+    fn note_barrier(&mut self, blocked: usize) {
+        let depth = self.stack.len();
+        if self.deepest.as_ref().is_some_and(|deepest| deepest.depth >= depth) {
+            return;
+        }
+        // The writer is the last move that changed the state.
+        let mut state_after = self.state;
+        let mut writer = None;
+        for frame in self.stack.iter().rev() {
+            if frame.state_before != state_after {
+                writer = Some(self.entry_op[frame.call_entry as usize] as usize);
+                break;
+            }
+            state_after = frame.state_before;
+        }
+        self.deepest = Some(Refutation { depth, blocked, state: self.state, writer });
+    }
+
+    fn refutation(&self) -> SearchEnd {
+        match &self.deepest {
+            Some(deepest) => SearchEnd::NotLinearizable(deepest.clone()),
+            // Unreachable: the search fails only after meeting a barrier.
+            None => SearchEnd::Unknown(UnknownCause::StepsSpent),
+        }
+    }
+}
+
+/// Sets `twin_before` on optional, never-returned operations with equal inputs, in call
+/// order. Swapping two such operations in any linearization gives another one, so requiring
+/// the earlier-called one to go first loses nothing.
+fn link_twins<M: Model>(ops: &mut [SearchOp<'_, M>]) {
+    let mut order: Vec<usize> = (0..ops.len())
+        .filter(|&index| ops[index].optional && ops[index].source.return_us.is_none())
+        .collect();
+    order.sort_by_key(|&index| (ops[index].source.call_us, index));
+    // Only looked up, never iterated, so its order cannot reach the output.
+    let mut last_by_input: HashMap<&M::Input, u32, BuildHasherDefault<FixedHasher>> =
+        HashMap::default();
+    for index in order {
+        let source = ops[index].source;
+        ops[index].twin_before = last_by_input.insert(&source.input, index as u32);
+    }
+}
