@@ -123,8 +123,11 @@ fn a_stale_success_response_does_not_move_next_index_back() {
     c.drop_messages(0, 2);
     let heartbeat_ab = c.in_flight.pop().expect("heartbeat to 1");
     let request_a = c.take(0, 1);
-    assert_eq!(c.receive(heartbeat_ab), "persist_entries from=2 [1:put(A k=a) 1:put(B k=b)]\n\
-         send 1->0 append_entries_response term=1 ok match=3");
+    assert_eq!(
+        c.receive(heartbeat_ab),
+        "persist_entries from=2 [1:put(A k=a) 1:put(B k=b)]\n\
+         send 1->0 append_entries_response term=1 ok match=3"
+    );
     assert_eq!(c.receive(request_a), "send 1->0 append_entries_response term=1 ok match=2");
     assert_eq!(c.deliver(1, 0), "reply 0->15 ok A leader=0\nreply 0->15 ok B leader=0");
     // The late answer for A alone: nothing is resent, and the next put goes after B.

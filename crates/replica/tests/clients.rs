@@ -47,12 +47,12 @@ fn a_candidate_that_wins_logs_the_requests_it_held() {
          persist_entries from=2 [1:put(A k=v)]"
     );
     c.in_flight.retain(|m| m.dst.0 == 1 || m.src.0 == 1);
-    assert_eq!(c.deliver(0, 1), "persist_entries from=1 [1:noop]\n\
-         send 1->0 append_entries_response term=1 ok match=1");
     assert_eq!(
-        c.deliver(1, 0),
-        "send 0->1 append_entries term=1 prev=1/1 [1:put(A k=v)] commit=1"
+        c.deliver(0, 1),
+        "persist_entries from=1 [1:noop]\n\
+         send 1->0 append_entries_response term=1 ok match=1"
     );
+    assert_eq!(c.deliver(1, 0), "send 0->1 append_entries term=1 prev=1/1 [1:put(A k=v)] commit=1");
     c.deliver(0, 1);
     assert_eq!(c.deliver(1, 0), "reply 0->15 ok A leader=0");
 }

@@ -81,15 +81,9 @@ fn figure_8_c() -> Cluster {
             )
         );
     }
-    assert_eq!(
-        c.deliver(2, 0),
-        "send 0->2 append_entries term=4 prev=2/2 [4:noop] commit=0"
-    );
+    assert_eq!(c.deliver(2, 0), "send 0->2 append_entries term=4 prev=2/2 [4:noop] commit=0");
     // Index 2 is now on S1, S3 and S4, a majority. It is of term 2, not 4: no commit.
-    assert_eq!(
-        c.deliver(3, 0),
-        "send 0->3 append_entries term=4 prev=2/2 [4:noop] commit=0"
-    );
+    assert_eq!(c.deliver(3, 0), "send 0->3 append_entries term=4 prev=2/2 [4:noop] commit=0");
     assert_eq!(c.replica(0).commit_index(), 0);
     c
 }
@@ -144,10 +138,7 @@ fn the_older_term_entry_not_committed_may_be_overwritten_by_a_later_leader() {
     assert_eq!(c.replica(4).role(), Role::Leader);
     c.in_flight.retain(|m| m.dst.0 == 2);
     assert_eq!(c.deliver(4, 2), "send 2->4 append_entries_response term=5 refused hint=1");
-    assert_eq!(
-        c.deliver(2, 4),
-        "send 4->2 append_entries term=5 prev=1/1 [3:put(B k=y)] commit=0"
-    );
+    assert_eq!(c.deliver(2, 4), "send 4->2 append_entries term=5 prev=1/1 [3:put(B k=y)] commit=0");
     assert_eq!(
         c.deliver(4, 2),
         "persist_entries from=2 [3:put(B k=y)]\n\

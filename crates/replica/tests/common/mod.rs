@@ -8,7 +8,9 @@
 // Each test file uses a different part of this harness.
 #![allow(dead_code)]
 
-use replica::{Action, Body, Command, Config, DurableState, Entry, Input, Message, NodeId, Replica};
+use replica::{
+    Action, Body, Command, Config, DurableState, Entry, Input, Message, NodeId, Replica,
+};
 
 /// The client id used by tests (the course numbers clients from `replicas + 16`).
 pub const CLIENT: NodeId = NodeId(0x15);
