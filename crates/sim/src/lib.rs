@@ -24,3 +24,17 @@ pub fn run(path: &str, loaded: &Loaded, seed: u64) -> RunReport {
     let outcome = world::World::new(&loaded.scenario, seed).run();
     RunReport::new(path, &loaded.scenario, loaded.warnings.clone(), seed, outcome)
 }
+
+/// Like [`run`], and writes one line per event to `trace` (see `docs/reports.md`).
+pub fn run_traced(
+    path: &str,
+    loaded: &Loaded,
+    seed: u64,
+    trace: &mut dyn std::io::Write,
+) -> Result<RunReport, std::io::Error> {
+    let mut outcome = world::World::new(&loaded.scenario, seed).trace_to(trace).run();
+    if let Some(error) = outcome.trace_error.take() {
+        return Err(error);
+    }
+    Ok(RunReport::new(path, &loaded.scenario, loaded.warnings.clone(), seed, outcome))
+}

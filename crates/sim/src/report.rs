@@ -15,24 +15,41 @@ use crate::world::{Failure, FaultRecord, MessageStats, Outcome};
 pub const REPORT_VERSION: u32 = 1;
 
 /// The class of a run's result; each has its own exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
     /// Every invariant held and the history is linearizable.
     Pass,
-    /// An invariant broke or the history is not linearizable.
-    SafetyViolation,
+    /// A Raft safety invariant broke (see `invariant_violation`).
+    Safety,
+    /// The client history is not linearizable.
+    Linearizability,
+    /// The cluster did not recover once the faults ended.
+    Liveness,
     /// The checker spent its budget without a verdict.
     CheckerUnknown,
 }
 
 impl Class {
-    /// The process exit code for this class.
+    /// The process exit code for this class. Bad input is 2 and a harness error 6.
     pub fn exit_code(self) -> u8 {
         match self {
             Class::Pass => 0,
-            Class::SafetyViolation => 1,
-            Class::CheckerUnknown => 3,
+            Class::Safety => 1,
+            Class::Linearizability => 3,
+            Class::Liveness => 4,
+            Class::CheckerUnknown => 5,
+        }
+    }
+
+    /// The name used in reports and summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Pass => "pass",
+            Class::Safety => "safety",
+            Class::Linearizability => "linearizability",
+            Class::Liveness => "liveness",
+            Class::CheckerUnknown => "checker_unknown",
         }
     }
 }
@@ -172,7 +189,8 @@ impl RunReport {
         let linearizability =
             linearizability::check_kv(&history, &linearizability::Budget::default());
         let class = match (&outcome.failure, linearizability.verdict) {
-            (Some(_), _) | (None, Verdict::NotLinearizable) => Class::SafetyViolation,
+            (Some(_), _) => Class::Safety,
+            (None, Verdict::NotLinearizable) => Class::Linearizability,
             (None, Verdict::Unknown) => Class::CheckerUnknown,
             (None, Verdict::Linearizable) => Class::Pass,
         };
@@ -303,7 +321,9 @@ impl RunReport {
         let _ = writeln!(out, "trace hash   {}", self.trace_hash);
         let verdict = match self.class {
             Class::Pass => "PASS",
-            Class::SafetyViolation => "FAIL (safety violation)",
+            Class::Safety => "FAIL (safety: an invariant broke)",
+            Class::Linearizability => "FAIL (linearizability: the history is not linearizable)",
+            Class::Liveness => "FAIL (liveness: the cluster did not recover)",
             Class::CheckerUnknown => "UNKNOWN (checker budget spent)",
         };
         let _ = writeln!(out, "result       {verdict}");

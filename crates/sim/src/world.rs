@@ -8,6 +8,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::io::Write as _;
 
 use replica::{Action, Config, DurableState, Input, Message, NodeId, Replica, Role};
 use serde::Serialize;
@@ -106,6 +107,8 @@ pub struct Failure {
 
 /// Everything a finished run produced, before the linearizability check.
 pub struct Outcome {
+    /// The first error writing the trace, if tracing failed.
+    pub trace_error: Option<std::io::Error>,
     /// The first invariant violation, which also ended the run.
     pub failure: Option<Failure>,
     /// Events handled.
@@ -154,6 +157,9 @@ pub struct World<'a> {
     failure: Option<Failure>,
     stopped_early: Option<String>,
     actions: Vec<Action>,
+    /// Where `--trace` lines go, if anywhere; the first write error is kept.
+    trace_out: Option<&'a mut dyn std::io::Write>,
+    trace_error: Option<std::io::Error>,
 }
 
 impl<'a> World<'a> {
@@ -196,6 +202,8 @@ impl<'a> World<'a> {
             failure: None,
             stopped_early: None,
             actions: Vec::new(),
+            trace_out: None,
+            trace_error: None,
         };
         world.push(scenario.end_us(), Event::Stop);
         world.push(scenario.start_us(), Event::Operation);
@@ -206,6 +214,13 @@ impl<'a> World<'a> {
             world.schedule_tick(index);
         }
         world
+    }
+
+    /// Writes one line per handled event to `out` (the `--trace` format, documented in
+    /// `docs/reports.md`).
+    pub fn trace_to(mut self, out: &'a mut dyn std::io::Write) -> World<'a> {
+        self.trace_out = Some(out);
+        self
     }
 
     /// Runs to the end (or to the first violation) and returns what happened.
@@ -222,15 +237,24 @@ impl<'a> World<'a> {
             }
             self.events += 1;
             self.trace_event(&queued);
+            let traced = self.trace_out.is_some().then(|| describe_event(&queued.event));
+            let stepped = match &queued.event {
+                Event::Deliver(message) => Some(usize::from(message.dst.0)),
+                Event::Tick(index) => Some(*index),
+                _ => None,
+            };
             if let Event::Stop = queued.event {
+                self.write_trace(queued.time_us, traced, None);
                 break;
             }
             self.handle(queued.event);
+            self.write_trace(queued.time_us, traced, stepped);
             if self.failure.is_some() || self.stopped_early.is_some() {
                 break;
             }
         }
         Outcome {
+            trace_error: self.trace_error,
             failure: self.failure,
             events: self.events,
             end_us: self.now_us,
@@ -242,6 +266,32 @@ impl<'a> World<'a> {
             requests: self.workload.stats(),
             latencies_us: self.workload.latencies_us().to_vec(),
             workload: self.workload,
+        }
+    }
+
+    /// Writes the trace line of the event just handled: number, time, what happened, and the
+    /// state of the replica it stepped.
+    fn write_trace(&mut self, time_us: u64, what: Option<String>, stepped: Option<usize>) {
+        let (Some(out), Some(what)) = (self.trace_out.as_mut(), what) else { return };
+        let state = match stepped.map(|index| &self.nodes[index]) {
+            Some(node) if node.alive => {
+                let replica = &node.replica;
+                format!(
+                    "{} {:?} term={} log={} commit={}",
+                    replica.id(),
+                    replica.role(),
+                    replica.term(),
+                    replica.log().len(),
+                    replica.commit_index()
+                )
+            }
+            Some(node) => format!("{} dead", node.replica.id()),
+            None => "-".to_owned(),
+        };
+        let written = writeln!(out, "{}\t{time_us}\t{what}\t{state}", self.events);
+        if let Err(error) = written {
+            self.trace_error.get_or_insert(error);
+            self.trace_out = None;
         }
     }
 
@@ -498,4 +548,47 @@ impl<'a> World<'a> {
         };
         format!("majority [{}] | minority [{}]", names(0), names(1))
     }
+}
+
+/// One event as a trace column: its kind and, for messages, `src->dst type fields`.
+fn describe_event(event: &Event) -> String {
+    match event {
+        Event::Deliver(message) => format!("deliver {}", describe_message(message)),
+        Event::Reply(message) => format!("reply {}", describe_message(message)),
+        Event::Tick(index) => format!("tick {}", NodeId(*index as u16)),
+        Event::Operation => "operation".to_owned(),
+        Event::Fault(index) => format!("fault #{index}"),
+        Event::Stop => "stop".to_owned(),
+    }
+}
+
+/// A message on one line, with the fields that matter for reading a run.
+pub fn describe_message(message: &Message) -> String {
+    use replica::Body;
+    let head = format!("{}->{} {}", message.src, message.dst, message.body.type_name());
+    let tail = match &message.body {
+        Body::Hello => String::new(),
+        Body::Get { mid, key } => format!("MID={mid} key={key}"),
+        Body::Put { mid, key, value } => format!("MID={mid} key={key} value={value}"),
+        Body::Ok { mid, value: Some(value) } => format!("MID={mid} value={value:?}"),
+        Body::Ok { mid, value: None } | Body::Fail { mid } | Body::Redirect { mid } => {
+            format!("MID={mid} leader={}", message.leader)
+        }
+        Body::RequestVote { term, last_log_index, last_log_term } => {
+            format!("term={term} last={last_log_index}/{last_log_term}")
+        }
+        Body::RequestVoteResponse { term, vote_granted } => {
+            format!("term={term} granted={vote_granted}")
+        }
+        Body::AppendEntries { term, prev_log_index, prev_log_term, entries, leader_commit } => {
+            format!(
+                "term={term} prev={prev_log_index}/{prev_log_term} entries={} commit={leader_commit}",
+                entries.len()
+            )
+        }
+        Body::AppendEntriesResponse { term, success, match_index } => {
+            format!("term={term} success={success} match={match_index}")
+        }
+    };
+    format!("{head} {tail}")
 }
