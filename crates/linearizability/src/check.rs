@@ -102,7 +102,9 @@ struct MemoryPeak {
 
 /// Runs every search to its end, round by round; stops the rest at the first refutation.
 fn run_rounds<M: Model>(searches: &mut [Search<'_, '_, M>]) -> MemoryPeak {
-    let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
+    // Asked only when a round has several open keys: the query reads system files, which
+    // would dominate the time of a small history.
+    let mut threads: Option<usize> = None;
     let mut peak = MemoryPeak::default();
     let mut round_steps = ROUND_STEPS_FIRST;
     let mut first_round = true;
@@ -112,7 +114,15 @@ fn run_rounds<M: Model>(searches: &mut [Search<'_, '_, M>]) -> MemoryPeak {
         if open.is_empty() {
             return peak;
         }
-        if first_round || open.len() == 1 || threads == 1 {
+        let threads = match (first_round || open.len() == 1, threads) {
+            (true, _) => 1,
+            (false, Some(count)) => count,
+            (false, None) => {
+                let count = std::thread::available_parallelism().map_or(1, |count| count.get());
+                *threads.insert(count)
+            }
+        };
+        if threads == 1 {
             for search in &mut open {
                 search.run(round_steps);
             }

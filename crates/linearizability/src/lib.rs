@@ -40,16 +40,19 @@
 //! ```
 
 mod check;
+mod file;
 mod hash;
 mod history;
 mod kv;
 mod memo;
 mod model;
+pub mod read;
 mod register;
 mod report;
 mod search;
 
 pub use check::{check, check_kv, CheckOptions, TimeUnit};
+pub use file::{check_file, FileCheckOptions, FileReport};
 pub use history::{validate, HistoryError, KvInput, KvOperation, Operation, Outcome};
 pub use kv::KvModel;
 pub use model::{Model, Step};

@@ -36,6 +36,10 @@ pub enum RegisterOutput {
         /// True if the register held `from` and now holds `to`.
         swapped: bool,
     },
+    /// The operation took effect but its result was not observed: any result is accepted. A
+    /// CAS swaps if its compare holds. (Unlike `Outcome::Unknown`, the operation cannot be
+    /// assumed never to have happened.)
+    Unobserved,
 }
 
 /// The sequential specification of a register that starts absent.
@@ -69,15 +73,20 @@ impl Model for RegisterModel {
             }
         };
         match (*input, output) {
-            (RegisterInput::Read, None) => Step::Unchanged,
+            (RegisterInput::Read, None | Some(RegisterOutput::Unobserved)) => Step::Unchanged,
             (RegisterInput::Read, Some(RegisterOutput::Read(value))) if value == state => {
                 Step::Unchanged
             }
-            (RegisterInput::Write(value), None | Some(RegisterOutput::Written)) => {
-                changed_to(value)
+            (
+                RegisterInput::Write(value),
+                None | Some(RegisterOutput::Written | RegisterOutput::Unobserved),
+            ) => changed_to(value),
+            (RegisterInput::Cas { from, to }, None | Some(RegisterOutput::Unobserved))
+                if *state == Some(from) =>
+            {
+                changed_to(to)
             }
-            (RegisterInput::Cas { from, to }, None) if *state == Some(from) => changed_to(to),
-            (RegisterInput::Cas { .. }, None) => Step::Unchanged,
+            (RegisterInput::Cas { .. }, None | Some(RegisterOutput::Unobserved)) => Step::Unchanged,
             (RegisterInput::Cas { from, to }, Some(RegisterOutput::Cas { swapped: true }))
                 if *state == Some(from) =>
             {
@@ -117,6 +126,7 @@ impl Model for RegisterModel {
             Outcome::Ok(RegisterOutput::Cas { swapped: false }) => {
                 format!("{verb} (compare failed)")
             }
+            Outcome::Ok(RegisterOutput::Unobserved) => format!("{verb} (result unobserved)"),
             Outcome::Failed => format!("{verb} (failed)"),
             Outcome::Unknown => format!("{verb} (outcome unknown)"),
         }
@@ -150,6 +160,9 @@ mod tests {
         assert_eq!(model.step(&None, &cas, Some(&refused)), Step::Unchanged);
         assert_eq!(model.step(&Some(1), &cas, None), Step::Changed(Some(2)));
         assert_eq!(model.step(&Some(3), &cas, None), Step::Unchanged);
+        let unobserved = RegisterOutput::Unobserved;
+        assert_eq!(model.step(&Some(1), &cas, Some(&unobserved)), Step::Changed(Some(2)));
+        assert_eq!(model.step(&Some(3), &cas, Some(&unobserved)), Step::Unchanged);
     }
 
     #[test]
