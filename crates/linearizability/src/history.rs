@@ -148,12 +148,14 @@ mod tests {
             outcome: Outcome::Unknown,
         };
         let text = serde_json::to_string(&operation).unwrap();
-        assert_eq!(
-            text,
-            r#"{"id":7,"client":3,"key":"k1","input":{"put":"v7"},"call_us":1200,"return_us":null,"outcome":"unknown"}"#
+        let expected = concat!(
+            r#"{"id":7,"client":3,"key":"k1","input":{"put":"v7"},"#,
+            r#""call_us":1200,"return_us":null,"outcome":"unknown"}"#
         );
+        assert_eq!(text, expected);
         assert_eq!(serde_json::from_str::<KvOperation>(&text).unwrap(), operation);
-        let get = r#"{"id":1,"client":1,"key":"k","input":"get","call_us":1,"return_us":2,"outcome":{"ok":"x"}}"#;
+        let get = r#"{"id":1,"client":1,"key":"k","input":"get","call_us":1,"return_us":2,
+            "outcome":{"ok":"x"}}"#;
         let parsed: KvOperation = serde_json::from_str(get).unwrap();
         assert_eq!(parsed.input, KvInput::Get);
         assert_eq!(parsed.outcome, Outcome::Ok("x".to_string()));
