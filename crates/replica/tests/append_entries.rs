@@ -7,6 +7,7 @@
 mod common;
 
 use common::{append_entries, durable, noop, put, put_entry, render_log, Cluster};
+use replica::{Body, Message, NodeId};
 
 /// A 3-replica cluster in which replica 1 restarts at `term` holding `log`.
 fn follower_with(term: u64, log: Vec<replica::Entry>) -> Cluster {
@@ -107,6 +108,26 @@ fn malformed_append_entries_are_refused_or_ignored_without_panicking() {
     );
     assert_eq!(render_log(c.replica(1)), "[1:noop 1:put(A k=a)]");
     assert_eq!(c.replica(1).state_machine().get("k"), "a");
+}
+
+#[test]
+fn malformed_append_entries_responses_are_ignored_or_clamped_without_panicking() {
+    let mut c = Cluster::new(3);
+    c.elect(0);
+    let response = |success, match_index| Message {
+        src: NodeId(1),
+        dst: NodeId(0),
+        leader: NodeId(0),
+        body: Body::AppendEntriesResponse { term: 1, success, match_index },
+    };
+    // A success for entries the leader never had is not an answer to anything it sent.
+    assert_eq!(c.receive(response(true, 99)), "");
+    assert_eq!(c.replica(0).commit_index(), 1);
+    // A refusal hint past the log is clamped: the leader retries from its own end.
+    assert_eq!(
+        c.receive(response(false, u64::MAX)),
+        "send 0->1 append_entries term=1 prev=1/1 [] commit=1"
+    );
 }
 
 #[test]

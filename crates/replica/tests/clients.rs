@@ -127,3 +127,64 @@ fn a_put_retried_before_its_first_entry_is_applied_is_logged_again_but_applied_o
     let answers: Vec<String> = c.replies.iter().map(|m| format!("{:?}", m.body)).collect();
     assert_eq!(answers, [r#"Ok { mid: "B", value: None }"#, r#"Ok { mid: "A", value: None }"#]);
 }
+
+#[test]
+fn a_request_at_an_index_reused_by_a_later_term_of_the_same_leader_is_still_answered() {
+    // Regression: pending requests were keyed by index alone, so a replica that led, lost
+    // its tail and led again overwrote the older request logged at a reused index; that one
+    // was never answered. Both are answered when the index is applied (§5.3: an entry is
+    // known by index and term).
+    let mut c = Cluster::new(3);
+    c.elect(0);
+    c.cut[0] = true;
+    for mid in ["M", "N", "O"] {
+        c.receive(put(0, mid, "k", "old"));
+    }
+    c.in_flight.clear();
+    // Replica 1 leads term 2; its heartbeat replaces 0's tail with its no-op and commits it.
+    c.elect(1);
+    c.cut[0] = false;
+    c.tick_when_due(1);
+    c.drop_messages(1, 2);
+    assert_eq!(
+        c.deliver(1, 0),
+        "persist_state term=2 vote=none\n\
+         persist_entries from=2 [2:noop]\n\
+         reply 0->15 fail M leader=1\n\
+         send 0->1 append_entries_response term=2 ok match=2"
+    );
+    // Replica 1 is lost; 0 leads term 3 and logs R at index 4, where O (term 1) once was.
+    c.cut[1] = true;
+    c.in_flight.clear();
+    c.tick_when_due(0);
+    c.deliver(0, 2);
+    c.deliver(2, 0);
+    assert_eq!(c.replica(0).role(), Role::Leader);
+    c.receive(put(0, "R", "k", "r"));
+    c.drop_messages(0, 1);
+    assert_eq!(render_log(c.replica(0)), "[1:noop 2:noop 3:noop 3:put(R k=r)]");
+    c.deliver(0, 2);
+    assert_eq!(
+        c.deliver(2, 0),
+        "reply 0->15 fail N leader=0\n\
+         send 0->2 append_entries term=3 prev=3/3 [3:put(R k=r)] commit=3"
+    );
+    c.deliver(0, 2);
+    assert_eq!(c.deliver(2, 0), "reply 0->15 fail O leader=0\nreply 0->15 ok R leader=0");
+}
+
+#[test]
+fn a_one_replica_cluster_answers_as_soon_as_it_logs() {
+    // Regression: the request was registered as pending after its append had already
+    // committed and applied it, so a lone replica never answered.
+    let mut c = Cluster::new(1);
+    assert_eq!(c.tick_when_due(0), "persist_state term=1 vote=0\npersist_entries from=1 [1:noop]");
+    assert_eq!(
+        c.receive(put(0, "A", "k", "v")),
+        "persist_entries from=2 [1:put(A k=v)]\nreply 0->15 ok A leader=0"
+    );
+    assert_eq!(
+        c.receive(get(0, "B", "k")),
+        "persist_entries from=3 [1:get(B k)]\nreply 0->15 ok B value=\"v\" leader=0"
+    );
+}

@@ -110,3 +110,26 @@ fn a_candidate_from_an_older_term_is_denied_and_learns_the_current_term() {
     assert_eq!(c.deliver(1, 0), "persist_state term=5 vote=none");
     assert_eq!(c.replica(0).role(), Role::Follower);
 }
+
+#[test]
+fn raft_messages_from_outside_the_cluster_or_from_itself_are_ignored() {
+    // Regression: a leader handed its own RequestVote granted itself a vote and panicked on
+    // the assertion that a leader never grants one; a stranger's higher term deposed it.
+    let mut c = Cluster::new(3);
+    c.elect(0);
+    let to_self = replica::Message {
+        src: NodeId(0),
+        dst: NodeId(0),
+        leader: NodeId(0),
+        body: replica::Body::RequestVote { term: 1, last_log_index: 1, last_log_term: 1 },
+    };
+    assert_eq!(c.receive(to_self), "");
+    let stranger = replica::Message {
+        src: NodeId(9),
+        dst: NodeId(0),
+        leader: NodeId::UNKNOWN,
+        body: replica::Body::RequestVote { term: 7, last_log_index: 9, last_log_term: 7 },
+    };
+    assert_eq!(c.receive(stranger), "");
+    assert_eq!((c.replica(0).role(), c.replica(0).term()), (Role::Leader, 1));
+}
