@@ -12,6 +12,7 @@ pub mod invariants;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sweep;
 pub mod workload;
 pub mod world;
 

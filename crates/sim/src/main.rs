@@ -1,15 +1,19 @@
-//! The `sim` command line: run a scenario from a seed and report.
+//! The `sim` command line: run one seed, sweep many, merge shard summaries, benchmark.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use sim::{Class, Scenario};
+use sim::sweep::{self, SeedRange, Shard, Summary, SweepPlan};
+use sim::{Class, Loaded, Scenario};
 
 /// Exit code for bad input: a malformed scenario or an unusable argument.
 const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code for a failure of the harness itself (for example, an unwritable report).
+/// Exit code for a failure of the harness itself (an unwritable report, a simulator panic,
+/// a determinism mismatch).
 const EXIT_HARNESS: u8 = 6;
 
 /// Deterministic simulation of a Raft key-value cluster.
@@ -39,6 +43,47 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
     },
+    /// Run every (scenario, seed) pair on all cores and summarize.
+    ///
+    /// Writes runs.jsonl, summary.json and junit.xml to --out. Exit codes: 0 all passed,
+    /// 1 some run failed, 2 bad input, 6 harness error (a panic or a determinism mismatch).
+    Sweep {
+        /// Scenario files.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Seeds to run, FIRST..LAST with both included.
+        #[arg(long, default_value = "1..100")]
+        seeds: String,
+        /// Worker threads; defaults to the number of cores.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only slice K of N of the seed range (for CI matrices), e.g. 2/4.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Output directory; defaults to reports/sweep (reports/sweep-shard-K-of-N).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replay a sample of runs and compare their traces line by line.
+        #[arg(long)]
+        check_determinism: bool,
+    },
+    /// Merge shard summaries (summary.json files) into the summary of the whole sweep.
+    Merge {
+        /// The shards' summary.json files.
+        #[arg(required = true)]
+        summaries: Vec<PathBuf>,
+        /// Output directory for the merged summary.json and junit.xml.
+        #[arg(long, default_value = "reports/sweep")]
+        out: PathBuf,
+    },
+    /// Measure simulation speed: events and seeds per second on 1 and 2 threads.
+    Bench {
+        /// Scenario files; defaults to every scenario in scenarios/.
+        scenarios: Vec<PathBuf>,
+        /// Seeds per scenario and thread count.
+        #[arg(long, default_value_t = 200)]
+        seeds: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,20 +92,40 @@ fn main() -> ExitCode {
         Command::Run { scenario, seed, report_dir, trace } => {
             run(&scenario, seed, &report_dir, trace.as_deref())
         }
+        Command::Sweep { scenarios, seeds, jobs, shard, out, check_determinism } => {
+            let args = SweepArgs { scenarios, seeds, jobs, shard, out, check_determinism };
+            run_sweep(args)
+        }
+        Command::Merge { summaries, out } => run_merge(&summaries, &out),
+        Command::Bench { scenarios, seeds } => run_bench(scenarios, seeds),
     }
 }
 
-fn run(path: &Path, seed: Option<u64>, report_dir: &Path, trace: Option<&Path>) -> ExitCode {
-    let loaded = match Scenario::load(path) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
+fn bad_input(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+fn harness_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_HARNESS)
+}
+
+fn load(path: &Path) -> Result<Loaded, ExitCode> {
+    let loaded = Scenario::load(path).map_err(bad_input)?;
     for warning in &loaded.warnings {
         eprintln!("warning: {}: {warning}", path.display());
     }
+    Ok(loaded)
+}
+
+// ---- run ----
+
+fn run(path: &Path, seed: Option<u64>, report_dir: &Path, trace: Option<&Path>) -> ExitCode {
+    let loaded = match load(path) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
     let seed = seed.or(loaded.scenario.seed).unwrap_or(0);
     let shown = path.display().to_string();
     let report = match trace {
@@ -68,17 +133,21 @@ fn run(path: &Path, seed: Option<u64>, report_dir: &Path, trace: Option<&Path>) 
         Some(trace_path) => match run_traced(&shown, &loaded, seed, trace_path) {
             Ok(report) => report,
             Err(error) => {
-                eprintln!("error: cannot write trace {}: {error}", trace_path.display());
-                return ExitCode::from(EXIT_HARNESS);
+                return harness_error(format!(
+                    "cannot write trace {}: {error}",
+                    trace_path.display()
+                ))
             }
         },
     };
     print!("{}", report.summary());
     let stem = path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy());
     let report_path = report_dir.join(format!("{stem}-seed{seed}.json"));
-    if let Err(error) = write_report(&report_path, &report) {
-        eprintln!("error: cannot write report {}: {error}", report_path.display());
-        return ExitCode::from(EXIT_HARNESS);
+    let written = serde_json::to_vec_pretty(&report)
+        .map_err(std::io::Error::other)
+        .and_then(|json| sweep::write_atomically(&report_path, &json));
+    if let Err(error) = written {
+        return harness_error(format!("cannot write report {}: {error}", report_path.display()));
     }
     println!("report       {}", report_path.display());
     if report.class != Class::Pass {
@@ -89,32 +158,304 @@ fn run(path: &Path, seed: Option<u64>, report_dir: &Path, trace: Option<&Path>) 
 
 fn run_traced(
     shown: &str,
-    loaded: &sim::Loaded,
+    loaded: &Loaded,
     seed: u64,
     trace_path: &Path,
 ) -> std::io::Result<sim::RunReport> {
     let header = "# event\ttime_us\twhat\treplica state after the event\n";
-    if trace_path == Path::new("-") {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        out.write_all(header.as_bytes())?;
-        let report = sim::run_traced(shown, loaded, seed, &mut out)?;
-        out.flush()?;
-        return Ok(report);
-    }
-    let mut out = std::io::BufWriter::new(std::fs::File::create(trace_path)?);
+    let mut out: Box<dyn std::io::Write> = if trace_path == Path::new("-") {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    } else {
+        Box::new(std::io::BufWriter::new(std::fs::File::create(trace_path)?))
+    };
     out.write_all(header.as_bytes())?;
     let report = sim::run_traced(shown, loaded, seed, &mut out)?;
     out.flush()?;
     Ok(report)
 }
 
-fn write_report(path: &Path, report: &sim::RunReport) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+// ---- sweep ----
+
+struct SweepArgs {
+    scenarios: Vec<PathBuf>,
+    seeds: String,
+    jobs: Option<usize>,
+    shard: Option<String>,
+    out: Option<PathBuf>,
+    check_determinism: bool,
+}
+
+/// Draws progress: a bar on a terminal, a plain line every few seconds otherwise.
+struct ProgressView {
+    bar: Option<indicatif::ProgressBar>,
+    started: Instant,
+    last_line: Mutex<Instant>,
+}
+
+impl ProgressView {
+    fn new(total: u64) -> ProgressView {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            let style = indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} seeds, {msg}, {per_sec}, eta {eta}",
+            )
+            .expect("a valid template");
+            bar.set_style(style);
+            bar
+        });
+        let now = Instant::now();
+        ProgressView { bar, started: now, last_line: Mutex::new(now) }
     }
-    let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
-    // Write beside and rename, so a crash never leaves a half-written report behind.
-    let partial = path.with_extension("json.partial");
-    std::fs::write(&partial, json)?;
-    std::fs::rename(&partial, path)
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl sweep::Progress for ProgressView {
+    fn update(&self, done: u64, total: u64, failures: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+            bar.set_message(format!("{failures} failures"));
+            return;
+        }
+        let mut last = self.last_line.lock().expect("progress lock");
+        if last.elapsed().as_secs() >= 5 || done == total {
+            *last = Instant::now();
+            let elapsed = self.started.elapsed().as_secs_f64().max(1e-9);
+            eprintln!(
+                "sweep: {done}/{total} seeds, {failures} failures, {:.0} seeds/s",
+                done as f64 / elapsed
+            );
+        }
+    }
+}
+
+fn run_sweep(args: SweepArgs) -> ExitCode {
+    let seeds = match SeedRange::parse(&args.seeds) {
+        Ok(seeds) => seeds,
+        Err(message) => return bad_input(format!("--seeds: {message}")),
+    };
+    let shard = match args.shard.as_deref().map(Shard::parse).transpose() {
+        Ok(shard) => shard,
+        Err(message) => return bad_input(format!("--shard: {message}")),
+    };
+    let mut scenarios = Vec::new();
+    for path in &args.scenarios {
+        match load(path) {
+            Ok(loaded) => scenarios.push((path.display().to_string(), loaded)),
+            Err(code) => return code,
+        }
+    }
+    let out = args.out.unwrap_or_else(|| match shard {
+        Some(shard) => {
+            PathBuf::from(format!("reports/sweep-shard-{}-of-{}", shard.index, shard.count))
+        }
+        None => PathBuf::from("reports/sweep"),
+    });
+    if let Err(error) = std::fs::create_dir_all(&out) {
+        return harness_error(format!("cannot create {}: {error}", out.display()));
+    }
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let runs_path = out.join("runs.jsonl");
+    let plan = SweepPlan {
+        scenarios: &scenarios,
+        seeds,
+        shard,
+        jobs,
+        swarm: false,
+        check_determinism: args.check_determinism,
+        runs_path: &runs_path,
+    };
+    let per_scenario = shard.map_or(Some(seeds), |s| seeds.shard(s)).map_or(0, |r| r.len());
+    let progress = ProgressView::new(per_scenario * scenarios.len() as u64);
+    let summary = match sweep::sweep(&plan, &progress) {
+        Ok(summary) => summary,
+        Err(error) => return harness_error(format!("sweep output: {error}")),
+    };
+    progress.finish();
+    let elapsed = progress.started.elapsed().as_secs_f64();
+    if let Err(code) = write_summary(&summary, &out) {
+        return code;
+    }
+    print_summary(&summary);
+    println!(
+        "time         {elapsed:.2} s wall, {:.0} seeds/s on {jobs} threads",
+        summary.runs as f64 / elapsed.max(1e-9)
+    );
+    println!("outputs      {}/{{summary.json,junit.xml,runs.jsonl}}", out.display());
+    sweep_exit_code(&summary)
+}
+
+fn sweep_exit_code(summary: &Summary) -> ExitCode {
+    let mismatch = summary.determinism.as_ref().is_some_and(|d| !d.mismatches.is_empty());
+    let harness = summary.failures.iter().any(|f| f.class == "harness");
+    if mismatch || harness {
+        ExitCode::from(EXIT_HARNESS)
+    } else if summary.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn write_summary(summary: &Summary, out: &Path) -> Result<(), ExitCode> {
+    let mut json = serde_json::to_vec_pretty(summary).expect("a summary serializes");
+    json.push(b'\n');
+    for (name, bytes) in [("summary.json", json), ("junit.xml", sweep::junit(summary).into_bytes())]
+    {
+        let path = out.join(name);
+        if let Err(error) = sweep::write_atomically(&path, &bytes) {
+            return Err(harness_error(format!("cannot write {}: {error}", path.display())));
+        }
+    }
+    Ok(())
+}
+
+fn print_summary(summary: &Summary) {
+    let shard =
+        summary.shard.map_or(String::new(), |s| format!(" (shard {}/{})", s.index, s.count));
+    println!(
+        "sweep        seeds {}{shard}: {} runs, {} passed",
+        summary.seeds, summary.runs, summary.passed
+    );
+    for scenario in &summary.scenarios {
+        let failed: Vec<String> =
+            scenario.failed.iter().map(|(class, count)| format!("{count} {class}")).collect();
+        let failed = if failed.is_empty() { "none failed".to_owned() } else { failed.join(", ") };
+        println!(
+            "  {:<50} {}/{} passed; {failed}",
+            scenario.scenario, scenario.passed, scenario.runs
+        );
+    }
+    for group in &summary.groups {
+        println!("failure      {} x {} [{}]", group.count, group.signature, group.class);
+        println!("  first      {}", group.runs.join(" "));
+        println!("  replay     {}", group.replay);
+    }
+    if let Some(audit) = &summary.determinism {
+        println!(
+            "determinism  {} runs replayed, {} mismatches",
+            audit.checked,
+            audit.mismatches.len()
+        );
+        for mismatch in &audit.mismatches {
+            println!("  MISMATCH   {mismatch}");
+        }
+    }
+}
+
+// ---- merge ----
+
+fn run_merge(paths: &[PathBuf], out: &Path) -> ExitCode {
+    let mut parts = Vec::new();
+    for path in paths {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => return bad_input(format!("{}: {error}", path.display())),
+        };
+        match serde_json::from_str::<Summary>(&text) {
+            Ok(summary) => parts.push(summary),
+            Err(error) => {
+                return bad_input(format!("{}: not a sweep summary: {error}", path.display()))
+            }
+        }
+    }
+    let merged = match sweep::merge(parts) {
+        Ok(merged) => merged,
+        Err(error) => return bad_input(error),
+    };
+    if let Err(code) = write_summary(&merged, out) {
+        return code;
+    }
+    print_summary(&merged);
+    println!("outputs      {}/{{summary.json,junit.xml}}", out.display());
+    sweep_exit_code(&merged)
+}
+
+// ---- bench ----
+
+fn run_bench(paths: Vec<PathBuf>, seeds: u64) -> ExitCode {
+    let paths = if paths.is_empty() {
+        let mut found: Vec<PathBuf> = std::fs::read_dir("scenarios")
+            .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        found.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        found.sort();
+        found
+    } else {
+        paths
+    };
+    if paths.is_empty() || seeds == 0 {
+        return bad_input("bench needs at least one scenario and one seed");
+    }
+    println!(
+        "{:<44} {:>10} {:>12} {:>9} {:>9} {:>11} {:>12}",
+        "scenario", "events/run", "events/s", "seeds/s 1", "seeds/s 2", "ms/run 1", "virtual/wall"
+    );
+    for path in &paths {
+        let loaded = match load(path) {
+            Ok(loaded) => loaded,
+            Err(code) => return code,
+        };
+        let shown = path.display().to_string();
+        let scenarios = [(shown.clone(), loaded)];
+        let mut rates = Vec::new();
+        let mut totals = (0, 0);
+        for jobs in [1, 2] {
+            let plan = SweepPlan {
+                scenarios: &scenarios,
+                seeds: SeedRange { first: 1, last: seeds },
+                shard: None,
+                jobs,
+                swarm: false,
+                check_determinism: false,
+                runs_path: Path::new("/dev/null"),
+            };
+            let started = Instant::now();
+            let summary = match sweep::sweep(&plan, &Quiet) {
+                Ok(summary) => summary,
+                Err(error) => return harness_error(format!("bench: {error}")),
+            };
+            let wall = started.elapsed().as_secs_f64().max(1e-9);
+            totals = (summary.scenarios[0].events, summary.scenarios[0].virtual_us);
+            rates.push((seeds as f64 / wall, wall));
+        }
+        let (events, virtual_us) = totals;
+        let wall_1 = rates[0].1;
+        println!(
+            "{:<44} {:>10} {:>12.0} {:>9.0} {:>9.0} {:>11.3} {:>12.0}",
+            shown,
+            events / seeds,
+            events as f64 / wall_1,
+            rates[0].0,
+            rates[1].0,
+            wall_1 * 1e3 / seeds as f64,
+            virtual_us as f64 / 1e6 / wall_1
+        );
+    }
+    if let Some(peak) = peak_memory_kib() {
+        println!(
+            "peak memory  {:.1} MiB (resident high-water mark of this process)",
+            peak as f64 / 1024.0
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+struct Quiet;
+
+impl sweep::Progress for Quiet {
+    fn update(&self, _: u64, _: u64, _: u64) {}
+}
+
+/// The process's peak resident memory from /proc (Linux); `None` elsewhere.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
