@@ -1,5 +1,6 @@
 //! Checks every history under a Porcupine test-data folder and prints one table row per file:
-//! the verdict, the verdict `VERDICTS.md` expects, steps, elapsed time and peak memo entries.
+//! the verdict, the verdict `VERDICTS.md` expects, model steps, elapsed time, peak memo
+//! entries and the library's estimate of peak bytes held by the search.
 //!
 //! ```text
 //! cargo run --release -p linearizability --example bench -- /work/shared/histories/porcupine
@@ -28,8 +29,8 @@ fn main() -> ExitCode {
         }
     };
     println!(
-        "{:<22} {:<17} {:<17} {:>10} {:>10} {:>12}",
-        "file", "verdict", "expected", "steps", "time_ms", "memo_peak"
+        "{:<22} {:<17} {:<17} {:>10} {:>10} {:>10} {:>10}",
+        "file", "verdict", "expected", "steps", "time_ms", "memo_peak", "kib_peak"
     );
     let mut mismatches = 0;
     let mut total = Duration::ZERO;
@@ -43,20 +44,22 @@ fn main() -> ExitCode {
             Ok(file) => match file.report {
                 Some(report) => {
                     let verdict = verdict_name(Some(report.verdict));
-                    (verdict, report.steps, report.memo_entries_peak)
+                    let kib = report.memory_bytes_peak / 1024;
+                    (verdict, report.steps, report.memo_entries_peak, kib)
                 }
-                None => (verdict_name(None), 0, 0),
+                None => (verdict_name(None), 0, 0, 0),
             },
             Err(error) => {
                 eprintln!("{error}");
-                ("read error", 0, 0)
+                ("read error", 0, 0, 0)
             }
         };
-        let (verdict, steps, memo_peak) = row;
+        let (verdict, steps, memo_peak, kib_peak) = row;
         let flag = if verdict == *expected { "" } else { "  MISMATCH" };
         mismatches += usize::from(verdict != *expected);
         println!(
-            "{name:<22} {verdict:<17} {expected:<17} {steps:>10} {:>10.3} {memo_peak:>12}{flag}",
+            "{name:<22} {verdict:<17} {expected:<17} {steps:>10} {:>10.3} {memo_peak:>10} \
+             {kib_peak:>10}{flag}",
             elapsed.as_secs_f64() * 1e3
         );
     }

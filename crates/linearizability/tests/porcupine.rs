@@ -87,6 +87,19 @@ fn every_published_verdict_is_reproduced() {
     assert!(mismatches.is_empty(), "verdicts differ:\n{}", mismatches.join("\n"));
 }
 
+/// Step counts are deterministic, so they guard the search's efficiency without timing it.
+/// A plain WGL search needs about 1.2M and 0.9M steps on these two logs.
+#[test]
+fn hardest_linearizable_logs_stay_cheap() {
+    let Some(folder) = data_folder() else { return };
+    for (name, steps_max) in [("jepsen/etcd_002.log", 250_000), ("jepsen/etcd_007.log", 100_000)] {
+        let file = check_file(&folder.join(name), &FileCheckOptions::default()).unwrap();
+        let report = file.report.unwrap();
+        assert_eq!(report.verdict, Verdict::Linearizable, "{name}");
+        assert!(report.steps <= steps_max, "{name}: {} steps", report.steps);
+    }
+}
+
 #[test]
 fn closing_timed_out_operations_at_their_info_line_flips_21_of_23() {
     let Some(folder) = data_folder() else { return };
