@@ -19,7 +19,8 @@ pub struct Config {
     pub heartbeat_interval_us: u64,
     /// Most entries carried by one AppendEntries.
     pub append_entries_max: usize,
-    /// Seed of the election timeout jitter.
+    /// Seed of the election timeout jitter (mixed with `id`, so that replicas given one seed
+    /// still draw different timeouts).
     pub seed: u64,
 }
 
