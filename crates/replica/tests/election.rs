@@ -13,8 +13,9 @@ use replica::{Config, DurableState, Input, NodeId, Replica, Role};
 const DELAY_US: u64 = 1_000;
 
 /// Runs `c` by its timers until `end_us`, delivering each message `DELAY_US` after it was
-/// sent unless it comes from or goes to a cut replica. Checks election safety (§5.2: at most one leader per term) after every step and
-/// returns, for each term that had a leader, who it was.
+/// sent unless it comes from or goes to a cut replica. Checks election safety (§5.2: at most
+/// one leader per term) after every step and returns, for each term that had a leader, who
+/// it was.
 fn run_until(c: &mut Cluster, end_us: u64) -> BTreeMap<u64, NodeId> {
     let mut queue: Vec<(u64, replica::Message)> = Vec::new();
     let mut leaders = BTreeMap::new();
