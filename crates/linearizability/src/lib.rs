@@ -12,6 +12,13 @@
 //! The search is Wing and Gong's, with Lowe's memoization, per key (see [`check`]). Nothing in
 //! this crate reads a clock, and every figure it reports is deterministic.
 //!
+//! Where to start:
+//! - [`check_kv`]: the simulator's entry point, a key-value history in, a [`Report`] out.
+//! - [`check`]: the same for any [`Model`]; [`KvModel`] and [`RegisterModel`] come with it.
+//! - [`check_file`]: reads a Jepsen etcd log, a Porcupine key-value log or a JSON history (see
+//!   [`read`]) and checks it with the matching model.
+//! - `examples/bench.rs`: the Porcupine histories as a table of verdicts, steps and times.
+//!
 //! ```
 //! use linearizability::{check_kv, Budget, KvInput, KvOperation, Outcome, Verdict};
 //!

@@ -153,10 +153,9 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
                 op_call_entry[op as usize] = entry;
             }
         }
-        let next = (0..entries as u32)
-            .map(|entry| entry + 1)
-            .map(|n| if n as usize == entries { NIL } else { n })
-            .collect();
+        // Entries are linked in array order; the head's `prev` is never read.
+        let mut next: Vec<u32> = (1..=entries as u32).collect();
+        next[entries - 1] = NIL;
         let prev = (0..entries as u32).map(|entry| entry.wrapping_sub(1)).collect();
 
         let bitset_words = ops.len().div_ceil(64);
@@ -238,7 +237,8 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
         (self.memo.bytes() + self.states.bytes() + lists + stack) as u64
     }
 
-    /// Frees the memo and the states once the search has ended; the counts stay.
+    /// Frees the memo and the stack once the search has ended; the counts stay, and so do the
+    /// states, which the explanation of a violation names.
     pub(crate) fn release_memory(&mut self) {
         self.memo_entries_peak = self.memo_entries_peak();
         self.memo = MemoSet::new(0);
@@ -262,9 +262,14 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
                 return Some(SearchEnd::Unknown(UnknownCause::MemoSpent));
             }
             let entry = self.cursor;
-            // While a required operation is pending its return entry is listed, so the scan
-            // meets a barrier before the end; the end is reached only on malformed input.
+            // Every call was tried and no barrier met: the pending required operations all
+            // lack a return (ok outcomes that never returned) and none can go next.
             if entry == NIL {
+                let stuck = (0..self.ops.len())
+                    .find(|&op| !self.ops[op].optional && !self.is_linearized(op));
+                if let Some(op) = stuck {
+                    self.note_barrier(op);
+                }
                 if !self.backtrack() {
                     return Some(self.refutation());
                 }
@@ -418,7 +423,7 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
     fn refutation(&self) -> SearchEnd {
         match &self.deepest {
             Some(deepest) => SearchEnd::NotLinearizable(deepest.clone()),
-            // Unreachable: the search fails only after meeting a barrier.
+            // Unreachable: every failed node notes the operation it could not place.
             None => SearchEnd::Unknown(UnknownCause::StepsSpent),
         }
     }

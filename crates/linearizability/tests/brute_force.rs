@@ -189,6 +189,8 @@ fn random_history(draw: &mut Draw, keys: usize) -> Vec<KvOperation> {
             };
             let return_us = match outcome {
                 Outcome::Unknown if draw.chance(50) => None,
+                // Ok but never returned: must take effect, at any point after the call.
+                Outcome::Ok(_) if draw.chance(5) => None,
                 _ => Some(call_us + draw.below(5)),
             };
             KvOperation {

@@ -285,3 +285,15 @@ fn identical_pending_writes_each_take_effect_no_earlier_than_their_own_call() {
     let history = [early, late, get(3, "x", 1, 5), put(4, "y", 6, 7), get(5, "x", 20, 30)];
     assert_eq!(verdict(&history), Verdict::Linearizable);
 }
+
+#[test]
+fn ok_outcome_without_return_must_still_take_effect() {
+    // Odd but representable: the write is known to have happened, but no return time was
+    // recorded. It may take effect at any point after its call, and must take effect.
+    let unreturned = op(1, "k", KvInput::Put("x".into()), 0, None, ok(""));
+    assert_eq!(verdict(&[unreturned.clone(), get(2, "", 10, 20)]), Verdict::Linearizable);
+    let history = [unreturned, get(2, "x", 10, 20), get(3, "", 30, 40)];
+    let report = check_kv(&history, &Budget::default());
+    assert_eq!(report.verdict, Verdict::NotLinearizable);
+    assert_eq!(report.keys[0].violation.as_ref().unwrap().operation_ids, vec![3, 1]);
+}
