@@ -64,6 +64,17 @@ pub fn check<M: Model>(
     history: &[Operation<M::Input, M::Output>],
     options: &CheckOptions,
 ) -> Report {
+    check_on_threads(model, history, options, None)
+}
+
+/// [`check`], with the number of threads fixed by the caller (tests) or, if `None`, taken from
+/// the machine.
+fn check_on_threads<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    options: &CheckOptions,
+    threads: Option<usize>,
+) -> Report {
     let mut partitions: BTreeMap<&str, Vec<&ModelOperation<M>>> = BTreeMap::new();
     for operation in history {
         partitions.entry(operation.key.as_str()).or_default().push(operation);
@@ -72,7 +83,7 @@ pub fn check<M: Model>(
         .values()
         .map(|operations| Search::new(model, operations, &options.budget))
         .collect();
-    let memory = run_rounds(&mut searches);
+    let memory = run_rounds(&mut searches, threads);
 
     let keys: Vec<KeyReport> = partitions
         .iter()
@@ -101,10 +112,12 @@ struct MemoryPeak {
 }
 
 /// Runs every search to its end, round by round; stops the rest at the first refutation.
-fn run_rounds<M: Model>(searches: &mut [Search<'_, '_, M>]) -> MemoryPeak {
-    // Asked only when a round has several open keys: the query reads system files, which
-    // would dominate the time of a small history.
-    let mut threads: Option<usize> = None;
+fn run_rounds<M: Model>(
+    searches: &mut [Search<'_, '_, M>],
+    mut threads: Option<usize>,
+) -> MemoryPeak {
+    // The machine is asked only when a round has several open keys: the query reads system
+    // files, which would dominate the time of a small history.
     let mut peak = MemoryPeak::default();
     let mut round_steps = ROUND_STEPS_FIRST;
     let mut first_round = true;
@@ -226,4 +239,53 @@ fn explain<M: Model>(
     let mut operation_ids = vec![search.operation(refutation.blocked).id];
     operation_ids.extend(refutation.writer.map(|writer| search.operation(writer).id));
     Violation { operation_ids, explanation }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{KvInput, Outcome};
+
+    /// Keys of growing difficulty, all linearizable: each has `n` concurrent puts and then a
+    /// read of the value of the put listed first, which the search tries last.
+    fn history() -> Vec<KvOperation> {
+        let mut history = Vec::new();
+        for key in 0..5u64 {
+            let puts = 10 + key;
+            for client in 0..puts {
+                history.push(KvOperation {
+                    id: key * 100 + client,
+                    client,
+                    key: format!("k{key}"),
+                    input: KvInput::Put(client.to_string()),
+                    call_us: 0,
+                    return_us: Some(10),
+                    outcome: Outcome::Ok(String::new()),
+                });
+            }
+            history.push(KvOperation {
+                id: key * 100 + 99,
+                client: 99,
+                key: format!("k{key}"),
+                input: KvInput::Get,
+                call_us: 20,
+                return_us: Some(30),
+                outcome: Outcome::Ok("0".into()),
+            });
+        }
+        history
+    }
+
+    #[test]
+    fn reports_do_not_depend_on_the_number_of_threads() {
+        let history = history();
+        let options = CheckOptions::default();
+        let alone = check_on_threads(&KvModel, &history, &options, Some(1));
+        assert_eq!(alone.verdict, Verdict::Linearizable);
+        assert!(alone.keys.iter().all(|key| key.steps > ROUND_STEPS_FIRST), "{alone:?}");
+        for threads in [2, 3, 8] {
+            let shared = check_on_threads(&KvModel, &history, &options, Some(threads));
+            assert_eq!(shared, alone, "{threads} threads");
+        }
+    }
 }
