@@ -1,5 +1,7 @@
 //! Log entries: the commands a leader orders, each stamped with the term it was created in.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::NodeId;
@@ -15,6 +17,9 @@ pub struct Entry {
 
 /// A command in the log. Gets go through the log too, so that a get is answered only by a
 /// leader whose term's entry at that index was committed: no stale read is possible.
+///
+/// Its strings are shared (`Arc<str>`), so that copying entries into AppendEntries messages,
+/// which the leader does for every follower, allocates nothing.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
@@ -26,11 +31,11 @@ pub enum Command {
         client: NodeId,
         /// The client's request id.
         #[serde(rename = "MID")]
-        mid: String,
+        mid: Arc<str>,
         /// The key written.
-        key: String,
+        key: Arc<str>,
         /// The value written.
-        value: String,
+        value: Arc<str>,
     },
     /// Read `key` at this point of the log.
     Get {
@@ -38,9 +43,9 @@ pub enum Command {
         client: NodeId,
         /// The client's request id.
         #[serde(rename = "MID")]
-        mid: String,
+        mid: Arc<str>,
         /// The key read.
-        key: String,
+        key: Arc<str>,
     },
 }
 

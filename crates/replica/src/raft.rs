@@ -650,8 +650,13 @@ impl Replica {
         assert_eq!(self.role, Role::Leader);
         let client = request.src;
         let (command, put) = match request.body {
-            Body::Put { mid, key, value } => (Command::Put { client, mid, key, value }, true),
-            Body::Get { mid, key } => (Command::Get { client, mid, key }, false),
+            Body::Put { mid, key, value } => {
+                let (mid, key, value) = (mid.into(), key.into(), value.into());
+                (Command::Put { client, mid, key, value }, true)
+            }
+            Body::Get { mid, key } => {
+                (Command::Get { client, mid: mid.into(), key: key.into() }, false)
+            }
             _ => unreachable!("only client requests reach log_request"),
         };
         let mid = command.mid().expect("client command").to_owned();

@@ -1,6 +1,7 @@
 //! The replicated key-value state machine: what applying committed entries builds.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::Command;
 
@@ -8,8 +9,8 @@ use crate::Command;
 /// reaches the log twice under one id takes effect once.
 #[derive(Clone, Default, Debug, PartialEq, Eq)]
 pub struct StateMachine {
-    values: BTreeMap<String, String>,
-    applied_put_mids: BTreeSet<String>,
+    values: BTreeMap<Arc<str>, Arc<str>>,
+    applied_put_mids: BTreeSet<Arc<str>>,
 }
 
 impl StateMachine {
@@ -30,7 +31,7 @@ impl StateMachine {
 
     /// The current value of `key`, `""` if never written.
     pub fn get(&self, key: &str) -> &str {
-        self.values.get(key).map_or("", String::as_str)
+        self.values.get(key).map_or("", |value| value)
     }
 
     /// Whether a put with this request id has been applied.

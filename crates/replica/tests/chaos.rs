@@ -271,8 +271,8 @@ impl World {
                     values.insert(key, value);
                 }
                 Command::Get { mid, key, .. } => {
-                    if let Some(read) = self.reads.get(mid) {
-                        assert_eq!(read, values.get(key.as_str()).unwrap_or(&""), "get {mid}");
+                    if let Some(read) = self.reads.get(&**mid) {
+                        assert_eq!(read, values.get(&**key).unwrap_or(&""), "get {mid}");
                     }
                 }
                 _ => {}
