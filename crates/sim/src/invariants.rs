@@ -51,6 +51,10 @@ struct Mirror {
     terms: Vec<u64>,
     commit_index: u64,
     last_applied: u64,
+    /// The highest commit index this replica reached in any earlier life: a restarted
+    /// replica starts again from commit 0, but its disk must still never rewrite an entry it
+    /// once knew committed (a committed entry is in every later leader's log, §5.4).
+    commit_floor: u64,
 }
 
 /// The invariant checker of one run.
@@ -63,6 +67,9 @@ pub struct Invariants {
     positions: BTreeMap<(u64, u64), u64>,
     /// The chain fingerprint of each committed index, as first committed anywhere.
     committed: Vec<u64>,
+    /// The term of the replica that first committed each index: the entry was committed in
+    /// that term or an earlier one.
+    committed_terms: Vec<u64>,
     /// Every leader, in order.
     pub leader_changes: Vec<LeaderChange>,
 }
@@ -75,8 +82,19 @@ impl Invariants {
             leaders: BTreeMap::new(),
             positions: BTreeMap::new(),
             committed: Vec::new(),
+            committed_terms: Vec::new(),
             leader_changes: Vec::new(),
         }
+    }
+
+    /// Replica `index` restarted from its disk: its persisted term, vote and log are kept,
+    /// and its commit and apply indexes start again from 0, so they may rise again to where
+    /// they were without counting as moving back.
+    pub fn on_restart(&mut self, index: usize) {
+        let mirror = &mut self.mirrors[index];
+        mirror.commit_floor = mirror.commit_floor.max(mirror.commit_index);
+        mirror.commit_index = 0;
+        mirror.last_applied = 0;
     }
 
     /// Checks replica `index` after it stepped at `now_us` and emitted `actions`.
@@ -147,13 +165,11 @@ impl Invariants {
                 format!("{id} persisted entries from index {from_index} with {stored} stored"),
             ));
         }
-        if from_index <= mirror.commit_index {
+        let committed = mirror.commit_index.max(mirror.commit_floor);
+        if from_index <= committed {
             return Err(violation(
                 "committed_entries_never_change",
-                format!(
-                    "{id} rewrote index {from_index} at or below its commit index {}",
-                    mirror.commit_index
-                ),
+                format!("{id} rewrote index {from_index} at or below its commit index {committed}"),
             ));
         }
         mirror.chain.truncate(from_index as usize - 1);
@@ -226,16 +242,21 @@ impl Invariants {
         }
         self.leaders.insert(term, id);
         self.leader_changes.push(LeaderChange { time_us: now_us, term, leader: id });
-        // Leader completeness (§5.4): a new leader holds every committed entry.
+        // Leader completeness (§5.4, Figure 3): a leader holds every entry committed in an
+        // earlier term. Only earlier terms: a candidate that collected its votes before a
+        // pause may lead a stale term after newer leaders committed more; it can commit
+        // nothing, as its voters have moved on. An entry first committed by a replica in term
+        // `u` was committed in `u` or before, so comparing against `u` never accuses wrongly.
         let mirror = &self.mirrors[index];
-        if let Some(&last_committed) = self.committed.last() {
-            let committed = self.committed.len();
-            if mirror.chain.get(committed - 1) != Some(&last_committed) {
+        let required = self.committed_terms.iter().rposition(|&committed_in| committed_in < term);
+        if let Some(last) = required {
+            if mirror.chain.get(last) != Some(&self.committed[last]) {
                 return Err(violation(
                     "leader_completeness",
                     format!(
-                        "{id} leads term {term} without the committed entries up to index \
-                         {committed}"
+                        "{id} leads term {term} without the entries committed before it, up to \
+                         index {}",
+                        last + 1
                     ),
                 ));
             }
@@ -282,7 +303,10 @@ impl Invariants {
                     ));
                 }
                 Some(_) => {}
-                None => self.committed.push(fingerprint),
+                None => {
+                    self.committed.push(fingerprint);
+                    self.committed_terms.push(replica.term());
+                }
             }
         }
         mirror.commit_index = commit_index;

@@ -7,11 +7,16 @@
 //! depends on the wall clock, the machine or thread timing: the same scenario and seed give
 //! the same trace hash.
 
+pub mod clock;
+pub mod dist;
 pub mod hash;
 pub mod invariants;
+pub mod liveness;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod shapes;
+pub mod swarm;
 pub mod sweep;
 pub mod workload;
 pub mod world;

@@ -7,9 +7,11 @@ use linearizability::{KvOperation, Verdict};
 use serde::Serialize;
 
 use crate::invariants::LeaderChange;
+use crate::liveness::LivenessReport;
 use crate::scenario::{Benchmarks, Scenario};
+use crate::swarm::Mix;
 use crate::workload::RequestStats;
-use crate::world::{Failure, FaultRecord, MessageStats, Outcome};
+use crate::world::{Failure, FamilyUse, FaultCounters, FaultRecord, MessageStats, Outcome};
 
 /// The report format's version; bumped when a field changes meaning or goes away.
 pub const REPORT_VERSION: u32 = 1;
@@ -172,6 +174,18 @@ pub struct RunReport {
     pub warnings: Vec<String>,
     /// The command that replays this run.
     pub replay: String,
+    /// How often each fault of the fault library fired.
+    pub fault_counters: FaultCounters,
+    /// Each fault family: whether the run configured it and how often it fired.
+    pub fault_families: Vec<FamilyUse>,
+    /// Families configured but never fired: a fault that was silently inert.
+    pub inert_families: Vec<&'static str>,
+    /// Each replica's clock drift, parts per million (all zero without `clocks`).
+    pub clock_drift_ppm: Vec<i64>,
+    /// Swarm mode's choice of families and strengths for this seed, in swarm mode.
+    pub swarm: Option<Mix>,
+    /// The liveness oracle's verdict, when the scenario asks for one.
+    pub liveness: Option<LivenessReport>,
     /// The client history that was checked.
     pub history: Vec<KvOperation>,
 }
@@ -188,12 +202,22 @@ impl RunReport {
         let history = outcome.workload.history();
         let linearizability =
             linearizability::check_kv(&history, &linearizability::Budget::default());
-        let class = match (&outcome.failure, linearizability.verdict) {
-            (Some(_), _) => Class::Safety,
-            (None, Verdict::NotLinearizable) => Class::Linearizability,
-            (None, Verdict::Unknown) => Class::CheckerUnknown,
-            (None, Verdict::Linearizable) => Class::Pass,
+        let live = !outcome.liveness.as_ref().is_some_and(LivenessReport::failed);
+        // A safety failure outranks everything; a definite liveness failure outranks a
+        // checker that could not decide.
+        let class = match (&outcome.failure, linearizability.verdict, live) {
+            (Some(_), _, _) => Class::Safety,
+            (None, Verdict::NotLinearizable, _) => Class::Linearizability,
+            (None, _, false) => Class::Liveness,
+            (None, Verdict::Unknown, true) => Class::CheckerUnknown,
+            (None, Verdict::Linearizable, true) => Class::Pass,
         };
+        let inert_families = outcome
+            .families
+            .iter()
+            .filter(|family| family.configured && family.fired == 0)
+            .map(|family| family.family)
+            .collect();
         let latency = Latency::of(&outcome.latencies_us);
         let course = scenario.tests.as_ref().map(|tests| {
             Course::new(&tests.benchmarks, &outcome.messages, &outcome.requests, &latency)
@@ -219,6 +243,12 @@ impl RunReport {
             course,
             warnings,
             replay: format!("sim run {path} --seed {seed}"),
+            fault_counters: outcome.counters,
+            fault_families: outcome.families,
+            inert_families,
+            clock_drift_ppm: outcome.clock_drift_ppm,
+            swarm: outcome.swarm,
+            liveness: outcome.liveness,
             history,
         }
     }
@@ -248,6 +278,31 @@ impl RunReport {
                 seconds(fault.time_us),
                 fault.kind,
                 fault.detail
+            );
+        }
+        if let Some(mix) = &self.swarm {
+            let on: Vec<String> = mix
+                .iter()
+                .filter(|(_, chosen)| chosen.as_str() != "off")
+                .map(|(family, chosen)| format!("{family} ({chosen})"))
+                .collect();
+            let shown = if on.is_empty() { "every family off".to_owned() } else { on.join(", ") };
+            let _ = writeln!(out, "swarm        {shown}");
+        }
+        let fired: Vec<String> = self
+            .fault_families
+            .iter()
+            .filter(|family| family.configured)
+            .map(|family| format!("{} {}", family.family, family.fired))
+            .collect();
+        if !fired.is_empty() {
+            let _ = writeln!(out, "faults fired {}", fired.join(", "));
+        }
+        if !self.inert_families.is_empty() {
+            let _ = writeln!(
+                out,
+                "inert        configured but never fired: {}",
+                self.inert_families.join(", ")
             );
         }
         let m = &self.messages;
@@ -315,6 +370,9 @@ impl RunReport {
                 figure("median_latency", &course.median_latency)
             );
         }
+        if let Some(liveness) = &self.liveness {
+            let _ = writeln!(out, "liveness     {}", liveness_line(liveness));
+        }
         if let Some(reason) = &self.stopped_early {
             let _ = writeln!(out, "stopped      early: {reason}");
         }
@@ -348,6 +406,26 @@ impl RunReport {
             ),
         }
     }
+}
+
+/// The liveness oracle's verdict on one line.
+fn liveness_line(liveness: &LivenessReport) -> String {
+    let ms = |us: Option<u64>| us.map_or("-".to_owned(), |us| format!("{:.1} ms", us as f64 / 1e3));
+    let heal_s = liveness.heal_us as f64 / 1e6;
+    if let Some(reason) = &liveness.skipped {
+        return format!("not judged (heal at {heal_s:.3} s): {reason}");
+    }
+    if let Some(diagnosis) = &liveness.diagnosis {
+        let bound_ms = (liveness.deadline_us - liveness.heal_us) as f64 / 1e3;
+        return format!("FAILED within {bound_ms:.0} ms of the heal at {heal_s:.3} s: {diagnosis}");
+    }
+    format!(
+        "recovered {} after the heal at {heal_s:.3} s (leader {}, write {}, {} probes)",
+        ms(liveness.recovered_after_us),
+        ms(liveness.leader_after_us),
+        ms(liveness.write_after_us),
+        liveness.probes
+    )
 }
 
 fn describe_operation(op: &KvOperation) -> String {

@@ -3,7 +3,8 @@
 //! Every source of randomness in a run (the network, the workload, the faults, each
 //! replica's election jitter) draws from its own ChaCha8 stream of the same seed, so that
 //! adding a draw to one stream never shifts the draws of another: a change to the client
-//! model does not reshuffle the network.
+//! model does not reshuffle the network. Each fault family of the fault library has its own
+//! stream too, so switching one family on leaves every other family's draws where they were.
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -17,6 +18,22 @@ pub enum Stream {
     Workload,
     /// Which replicas a fault hits.
     Faults,
+    /// Delays drawn from a shaped distribution (anything but the default uniform).
+    Delays,
+    /// Whether a message is delivered twice, and the second copy's delay.
+    Duplication,
+    /// Per-link loss.
+    LinkLoss,
+    /// Which replica a crash, restart, pause or resume hits.
+    Nodes,
+    /// Partition shapes: who ends up on which side.
+    Partitions,
+    /// Each replica's clock drift.
+    Clocks,
+    /// The election-jitter seed of each restarted replica.
+    Restarts,
+    /// Swarm mode's choice of fault families and strengths.
+    Swarm,
     /// The seed handed to replica `i` for its election jitter.
     Replica(u16),
 }
@@ -27,6 +44,14 @@ impl Stream {
             Stream::Network => 1,
             Stream::Workload => 2,
             Stream::Faults => 3,
+            Stream::Delays => 4,
+            Stream::Duplication => 5,
+            Stream::LinkLoss => 6,
+            Stream::Nodes => 7,
+            Stream::Partitions => 8,
+            Stream::Clocks => 9,
+            Stream::Restarts => 10,
+            Stream::Swarm => 11,
             Stream::Replica(index) => 1_000 + u64::from(index),
         }
     }

@@ -45,6 +45,8 @@ struct Request {
     operation: Operation,
     call_us: u64,
     reply: Option<(u64, Reply)>,
+    /// Sent by the liveness oracle rather than the scheduled workload.
+    probe: bool,
 }
 
 /// How a request was answered.
@@ -109,6 +111,10 @@ pub struct Workload {
     next_value_number: u64,
     latencies_us: Vec<u64>,
     stats: RequestStats,
+    /// Probe writes started by the liveness oracle.
+    probes_started: u64,
+    /// When the first probe write was acknowledged `ok`.
+    probe_ok_us: Option<u64>,
 }
 
 impl Workload {
@@ -133,6 +139,8 @@ impl Workload {
             next_value_number: 0,
             latencies_us: Vec::new(),
             stats: RequestStats::default(),
+            probes_started: 0,
+            probe_ok_us: None,
         }
     }
 
@@ -183,7 +191,32 @@ impl Workload {
         };
         let client = self.clients[index].id;
         let leader = self.clients[index].leader;
-        self.send(now_us, client, leader, operation, alive)
+        self.send(now_us, client, leader, operation, alive, false)
+    }
+
+    /// Starts a probe write for the liveness oracle: a put of a fresh key, from the clients
+    /// in turn. It draws nothing from the workload stream (its key and value are counters),
+    /// so probing never reshuffles the scheduled operations' choices.
+    pub fn start_probe(&mut self, now_us: u64, alive: &[bool]) -> Message {
+        let number = self.probes_started;
+        self.probes_started += 1;
+        let index = (number % u64::from(CLIENTS)) as usize;
+        let key = format!("probe-{number}");
+        self.clients[index].keys.entry(key.clone()).or_insert(None);
+        let operation = Operation::Put { key, value: format!("probe-value-{number}") };
+        let client = self.clients[index].id;
+        let leader = self.clients[index].leader;
+        self.send(now_us, client, leader, operation, alive, true)
+    }
+
+    /// When the first probe write was acknowledged, if one was.
+    pub fn probe_acknowledged_us(&self) -> Option<u64> {
+        self.probe_ok_us
+    }
+
+    /// Probe requests still awaiting a reply.
+    pub fn outstanding_probes(&self) -> u64 {
+        self.outstanding.values().filter(|&&index| self.requests[index].probe).count() as u64
     }
 
     /// Takes a reply delivered to a client at `now_us`; returns the retry to send, if any.
@@ -235,6 +268,10 @@ impl Workload {
         self.answered.insert(mid, index);
         self.latencies_us.push(now_us - request.call_us);
         let operation = request.operation.clone();
+        let probe = request.probe;
+        if probe && matches!(kind, Reply::Ok { .. }) {
+            self.probe_ok_us.get_or_insert(now_us);
+        }
         let client = &mut self.clients[client_index];
         client.leader = reply.leader;
         match kind {
@@ -266,7 +303,7 @@ impl Workload {
                     self.stats.redirected += 1;
                 }
                 let client = self.clients[client_index].id;
-                Ok(Some(self.send(now_us, client, reply.leader, operation, alive)))
+                Ok(Some(self.send(now_us, client, reply.leader, operation, alive, probe)))
             }
         }
     }
@@ -280,6 +317,7 @@ impl Workload {
         leader: NodeId,
         operation: Operation,
         alive: &[bool],
+        probe: bool,
     ) -> Message {
         let known = (leader.0 < self.replicas && alive[usize::from(leader.0)]).then_some(leader);
         let dst = known.unwrap_or_else(|| self.random_living_replica(alive));
@@ -296,7 +334,7 @@ impl Workload {
         };
         self.stats.requests += 1;
         self.outstanding.insert(mid.clone(), self.requests.len());
-        self.requests.push(Request { mid, client, operation, call_us: now_us, reply: None });
+        self.requests.push(Request { mid, client, operation, call_us: now_us, reply: None, probe });
         Message { src: client, dst, leader, body }
     }
 

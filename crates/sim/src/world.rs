@@ -5,6 +5,13 @@
 //! operation, a fault, or the end of the run. Handling an event may push new ones; nothing
 //! else moves time. After every event that stepped a replica, the invariant checker looks
 //! at that replica.
+//!
+//! The fault library lives here too: each replica has a simulated disk fed by its persist
+//! actions, from which a crashed replica restarts; a paused replica's messages wait for it;
+//! each replica reads time through its own [`Clock`]; links are cut by per-link counters so
+//! overlapping partitions undo independently; scripted rules, per-link loss, duplication and
+//! shaped delays act on each message as it is sent; and the liveness oracle heals everything
+//! when the fault phase ends and then watches the cluster recover.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -13,10 +20,15 @@ use std::io::Write as _;
 use replica::{Action, Config, DurableState, Input, Message, NodeId, Replica, Role};
 use serde::Serialize;
 
+use crate::clock::Clock;
 use crate::hash::Fnv;
 use crate::invariants::{Invariants, LeaderChange, Violation};
+use crate::liveness::{LivenessReport, Observed, Oracle};
 use crate::rng::{Rng, Stream};
-use crate::scenario::{seconds_to_us, FaultKind, Scenario};
+use crate::scenario::{
+    seconds_to_us, CrashPoint, Distribution, FaultKind, RuleAction, Scenario, Shape, Target,
+};
+use crate::swarm::Mix;
 use crate::workload::{RequestStats, Workload};
 
 /// What happens at a point of virtual time.
@@ -34,6 +46,16 @@ enum Event {
     Fault(usize),
     /// The run ends.
     Stop,
+    /// Fault `index`'s duration is over: restart, resume or heal what it did.
+    Undo(usize),
+    /// Flapping partition `index` cuts (true) or heals (false) its links again.
+    Flap(usize, bool),
+    /// The fault phase is over: heal everything and start the liveness oracle.
+    Heal,
+    /// The liveness oracle sends a probe write, unless one was acknowledged.
+    Probe,
+    /// The liveness oracle's deadline.
+    Deadline,
 }
 
 /// A queued event; the heap pops the smallest `(time_us, seq)` first.
@@ -61,12 +83,42 @@ impl Ord for Queued {
     }
 }
 
+/// Whether a replica runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NodeState {
+    Up,
+    /// Frozen: keeps its state; messages to it wait in its inbox.
+    Paused,
+    /// Stopped by a `crash`; restarts from its disk.
+    Crashed,
+    /// Stopped by the course's `kill_*`, for good unless a `restart` names it.
+    Killed,
+}
+
 /// One replica and what the world knows of it.
 struct Node {
     replica: Replica,
-    alive: bool,
+    state: NodeState,
     /// The time of this node's pending tick event, if one is queued.
     tick_at_us: Option<u64>,
+    /// The simulated disk: what the replica's persist actions wrote. Writes are synchronous,
+    /// so a crash loses exactly the volatile state (role, leader, commit, state machine,
+    /// pending requests) and keeps term, vote and log.
+    disk: DurableState,
+    /// The replica's settings, to start it again after a crash.
+    config: Config,
+    clock: Clock,
+    /// Messages that reached the replica while it was paused, in arrival order.
+    inbox: Vec<Message>,
+    /// A `crash` with `when: after_vote` waits on this replica: the fault's index.
+    crash_armed: Option<usize>,
+}
+
+impl Node {
+    /// Running or paused: a process exists, so clients may still send to it.
+    fn alive(&self) -> bool {
+        matches!(self.state, NodeState::Up | NodeState::Paused)
+    }
 }
 
 /// Counts of replica-to-replica messages.
@@ -80,6 +132,54 @@ pub struct MessageStats {
     pub dropped_by_partition: u64,
     /// Addressed to a killed replica.
     pub lost_to_dead: u64,
+}
+
+/// How often each fault of the fault library actually fired in a run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FaultCounters {
+    /// Replicas crashed (at once or right after a vote).
+    pub crashes: u64,
+    /// Of those, crashes right after persisting a vote, before the response left.
+    pub crashes_after_vote: u64,
+    /// Replicas restarted from their disk.
+    pub restarts: u64,
+    /// Replicas paused.
+    pub pauses: u64,
+    /// Replicas resumed.
+    pub resumes: u64,
+    /// Messages that waited in a paused replica's inbox.
+    pub held_by_pause: u64,
+    /// Partitions applied (shapes, and each cut of a flapping one).
+    pub partitions: u64,
+    /// One-way link cuts applied.
+    pub link_cuts: u64,
+    /// Heals (the `heal` event, durations ending, and the oracle's heal).
+    pub heals: u64,
+    /// Replica-to-replica messages dropped by a shaped partition or a cut link.
+    pub dropped_by_cut: u64,
+    /// Messages dropped by per-link loss.
+    pub dropped_by_link_loss: u64,
+    /// Messages dropped by a scripted rule.
+    pub dropped_by_schedule: u64,
+    /// Messages delayed by a scripted rule.
+    pub delayed_by_schedule: u64,
+    /// Messages delivered twice.
+    pub duplicated: u64,
+    /// Delays drawn from a shaped (non-uniform) distribution.
+    pub shaped_delays: u64,
+    /// Ticks of replicas whose clocks drift.
+    pub skewed_ticks: u64,
+}
+
+/// A fault family: whether the run configured it, and how often it fired.
+#[derive(Clone, Debug, Serialize)]
+pub struct FamilyUse {
+    /// The family's name.
+    pub family: &'static str,
+    /// Whether the scenario (after swarm expansion) switched it on.
+    pub configured: bool,
+    /// How often it acted on the run.
+    pub fired: u64,
 }
 
 /// A fault as it happened.
@@ -131,11 +231,33 @@ pub struct Outcome {
     pub latencies_us: Vec<u64>,
     /// The clients' history.
     pub workload: Workload,
+    /// How often each fault fired.
+    pub counters: FaultCounters,
+    /// Each family: configured, and how often it fired.
+    pub families: Vec<FamilyUse>,
+    /// Each replica's clock drift, parts per million.
+    pub clock_drift_ppm: Vec<i64>,
+    /// The liveness oracle's verdict, when the scenario asks for one.
+    pub liveness: Option<LivenessReport>,
+    /// Swarm mode's choice for this seed.
+    pub swarm: Option<Mix>,
+}
+
+/// What a fault of the scenario did, so its end can undo exactly that.
+#[derive(Clone, Debug, Default)]
+struct FaultState {
+    /// The replica a node fault hit.
+    hit: Option<usize>,
+    /// The links a partition or link cut cut.
+    links: Vec<(usize, usize)>,
+    /// Whether those links are cut now.
+    links_on: bool,
 }
 
 /// The simulated world of one run.
 pub struct World<'a> {
-    scenario: &'a Scenario,
+    /// The scenario, with swarm mode's faults added.
+    scenario: Scenario,
     now_us: u64,
     seq: u64,
     queue: BinaryHeap<Reverse<Queued>>,
@@ -160,13 +282,39 @@ pub struct World<'a> {
     /// Where `--trace` lines go, if anywhere; the first write error is kept.
     trace_out: Option<&'a mut dyn std::io::Write>,
     trace_error: Option<std::io::Error>,
+    /// How many faults cut each directed link `from * n + to`.
+    cuts: Vec<u32>,
+    /// Extra loss of each directed link `from * n + to`.
+    link_loss: Vec<f64>,
+    /// After the oracle's heal, scripted rules and per-link loss no longer act.
+    healed: bool,
+    fault_states: Vec<FaultState>,
+    counters: FaultCounters,
+    delays: Rng,
+    duplication: Rng,
+    link_loss_rng: Rng,
+    nodes_rng: Rng,
+    partitions_rng: Rng,
+    restarts_rng: Rng,
+    oracle: Option<Oracle>,
+    swarm: Option<Mix>,
 }
 
 impl<'a> World<'a> {
-    /// Builds the cluster of `scenario` for `seed`, with every replica a fresh follower.
-    pub fn new(scenario: &'a Scenario, seed: u64) -> World<'a> {
+    /// Builds the cluster of `scenario` for `seed`, with every replica a fresh follower. In
+    /// swarm mode, the seed first adds its own choice of faults to the scenario.
+    pub fn new(scenario: &Scenario, seed: u64) -> World<'a> {
+        let (scenario, swarm) = match scenario.swarm {
+            true => {
+                let (expanded, mix) = crate::swarm::expand(scenario, seed);
+                (expanded, Some(mix))
+            }
+            false => (scenario.clone(), None),
+        };
         let count = scenario.replicas;
+        let n = usize::from(count);
         let ids: Vec<NodeId> = (0..count).map(NodeId).collect();
+        let drifts = clock_drifts(&scenario, seed);
         let timing = &scenario.timing;
         let nodes = ids
             .iter()
@@ -177,23 +325,44 @@ impl<'a> World<'a> {
                 config.election_timeout_us_min = timing.election_timeout_ms_min * 1_000;
                 config.election_timeout_us_max = timing.election_timeout_ms_max * 1_000;
                 config.heartbeat_interval_us = timing.heartbeat_interval_ms * 1_000;
-                let replica = Replica::new(config, DurableState::default(), 0);
-                Node { replica, alive: true, tick_at_us: None }
+                let replica = Replica::new(config.clone(), DurableState::default(), 0);
+                Node {
+                    replica,
+                    state: NodeState::Up,
+                    tick_at_us: None,
+                    disk: DurableState::default(),
+                    config,
+                    clock: Clock { drift_ppm: drifts[usize::from(id.0)] },
+                    inbox: Vec::new(),
+                    crash_armed: None,
+                }
             })
             .collect();
+        let mut link_loss = vec![0.0; n * n];
+        for link in &scenario.network.links {
+            let at = usize::from(link.from.0) * n + usize::from(link.to.0);
+            link_loss[at] = f64::max(link_loss[at], link.loss_ratio);
+        }
+        let oracle = scenario.liveness.as_ref().map(|liveness| {
+            let after = liveness.after.unwrap_or_else(|| scenario.fault_phase_end());
+            Oracle::new(
+                scenario.start_us() + seconds_to_us(after),
+                liveness.recover_within_ms * 1_000,
+                liveness.probe_interval_ms * 1_000,
+            )
+        });
         let mut world = World {
-            scenario,
             now_us: 0,
             seq: 0,
             queue: BinaryHeap::new(),
             nodes,
-            side: vec![0; usize::from(count)],
+            side: vec![0; n],
             partitioned: false,
             believed_leader: NodeId::UNKNOWN,
             network: Rng::new(seed, Stream::Network),
             faults: Rng::new(seed, Stream::Faults),
             workload: Workload::new(count, scenario.mix, Rng::new(seed, Stream::Workload)),
-            invariants: Invariants::new(usize::from(count)),
+            invariants: Invariants::new(n),
             operations_started: 0,
             events: 0,
             trace: Fnv::default(),
@@ -204,14 +373,39 @@ impl<'a> World<'a> {
             actions: Vec::new(),
             trace_out: None,
             trace_error: None,
+            cuts: vec![0; n * n],
+            link_loss,
+            healed: false,
+            fault_states: vec![FaultState::default(); scenario.events.len()],
+            counters: FaultCounters::default(),
+            delays: Rng::new(seed, Stream::Delays),
+            duplication: Rng::new(seed, Stream::Duplication),
+            link_loss_rng: Rng::new(seed, Stream::LinkLoss),
+            nodes_rng: Rng::new(seed, Stream::Nodes),
+            partitions_rng: Rng::new(seed, Stream::Partitions),
+            restarts_rng: Rng::new(seed, Stream::Restarts),
+            oracle,
+            swarm,
+            scenario,
         };
-        world.push(scenario.end_us(), Event::Stop);
-        world.push(scenario.start_us(), Event::Operation);
-        for (index, fault) in scenario.events.iter().enumerate() {
-            world.push(scenario.start_us() + seconds_to_us(fault.time), Event::Fault(index));
+        // The run ends at the scenario's end, or just after the oracle's deadline (so the
+        // deadline is judged before the stop).
+        let end_us = match &world.oracle {
+            Some(oracle) => world.scenario.end_us().max(oracle.deadline_us() + 1),
+            None => world.scenario.end_us(),
+        };
+        world.push(end_us, Event::Stop);
+        world.push(world.scenario.start_us(), Event::Operation);
+        for index in 0..world.scenario.events.len() {
+            let time_us =
+                world.scenario.start_us() + seconds_to_us(world.scenario.events[index].time);
+            world.push(time_us, Event::Fault(index));
         }
         for index in 0..world.nodes.len() {
             world.schedule_tick(index);
+        }
+        if let Some(heal_us) = world.oracle.as_ref().map(Oracle::heal_us) {
+            world.push(heal_us, Event::Heal);
         }
         world
     }
@@ -229,9 +423,9 @@ impl<'a> World<'a> {
             debug_assert!(queued.time_us >= self.now_us, "time went backwards");
             self.now_us = queued.time_us;
             if let Event::Tick(index) = queued.event {
-                // A tick superseded by an earlier one, or of a dead replica, is not an event.
+                // A tick superseded by an earlier one, or of a stopped replica, is not an event.
                 let node = &self.nodes[index];
-                if !node.alive || node.tick_at_us != Some(queued.time_us) {
+                if node.state != NodeState::Up || node.tick_at_us != Some(queued.time_us) {
                     continue;
                 }
             }
@@ -249,10 +443,20 @@ impl<'a> World<'a> {
             }
             self.handle(queued.event);
             self.write_trace(queued.time_us, traced, stepped);
+            self.observe_liveness();
             if self.failure.is_some() || self.stopped_early.is_some() {
                 break;
             }
         }
+        let liveness = self.oracle.take().map(|mut oracle| {
+            if let Some(reason) = self.failure.as_ref().map(|f| f.violation.invariant) {
+                oracle.cut_short(&format!("safety violation {reason}"));
+            } else if let Some(reason) = &self.stopped_early {
+                oracle.cut_short(reason);
+            }
+            oracle.into_report()
+        });
+        let families = self.families();
         Outcome {
             trace_error: self.trace_error,
             failure: self.failure,
@@ -266,7 +470,71 @@ impl<'a> World<'a> {
             requests: self.workload.stats(),
             latencies_us: self.workload.latencies_us().to_vec(),
             workload: self.workload,
+            counters: self.counters,
+            families,
+            clock_drift_ppm: self.nodes.iter().map(|node| node.clock.drift_ppm).collect(),
+            liveness,
+            swarm: self.swarm,
         }
+    }
+
+    /// Each fault family of the run: whether it was configured and how often it fired.
+    fn families(&self) -> Vec<FamilyUse> {
+        let scenario = &self.scenario;
+        let c = &self.counters;
+        let has = |kind: FaultKind| scenario.events.iter().any(|event| event.kind == kind);
+        let family = |family, configured, fired| FamilyUse { family, configured, fired };
+        vec![
+            family("loss", scenario.drops > 0.0, self.messages.dropped_by_loss),
+            family(
+                "delay",
+                scenario.network.distribution != Distribution::Uniform,
+                c.shaped_delays,
+            ),
+            family("duplication", scenario.network.duplicate_ratio > 0.0, c.duplicated),
+            family(
+                "link_loss",
+                scenario.network.links.iter().any(|link| link.loss_ratio > 0.0),
+                c.dropped_by_link_loss,
+            ),
+            family("partitions", has(FaultKind::Partition), c.partitions),
+            family("link_cuts", has(FaultKind::CutLink), c.link_cuts.min(c.dropped_by_cut)),
+            family("crashes", has(FaultKind::Crash), c.crashes),
+            family("pauses", has(FaultKind::Pause), c.pauses),
+            family(
+                "clocks",
+                self.nodes.iter().any(|node| node.clock.drift_ppm != 0),
+                c.skewed_ticks,
+            ),
+            family(
+                "schedule",
+                !scenario.schedule.is_empty(),
+                c.dropped_by_schedule + c.delayed_by_schedule,
+            ),
+        ]
+    }
+
+    /// Lets the liveness oracle look at the cluster, while it watches.
+    fn observe_liveness(&mut self) {
+        if !self.oracle.as_ref().is_some_and(Oracle::watching) {
+            return;
+        }
+        let observed = self.observed();
+        let probe_ok_us = self.workload.probe_acknowledged_us();
+        let oracle = self.oracle.as_mut().expect("checked above");
+        oracle.observe(self.now_us, &observed, probe_ok_us);
+    }
+
+    fn observed(&self) -> Vec<Observed> {
+        self.nodes
+            .iter()
+            .map(|node| Observed {
+                up: node.state == NodeState::Up,
+                role: node.replica.role(),
+                term: node.replica.term(),
+                commit_index: node.replica.commit_index(),
+            })
+            .collect()
     }
 
     /// Writes the trace line of the event just handled: number, time, what happened, and the
@@ -274,7 +542,7 @@ impl<'a> World<'a> {
     fn write_trace(&mut self, time_us: u64, what: Option<String>, stepped: Option<usize>) {
         let (Some(out), Some(what)) = (self.trace_out.as_mut(), what) else { return };
         let state = match stepped.map(|index| &self.nodes[index]) {
-            Some(node) if node.alive => {
+            Some(node) if node.state == NodeState::Up => {
                 let replica = &node.replica;
                 format!(
                     "{} {:?} term={} log={} commit={}",
@@ -284,6 +552,9 @@ impl<'a> World<'a> {
                     replica.log().len(),
                     replica.commit_index()
                 )
+            }
+            Some(node) if node.state == NodeState::Paused => {
+                format!("{} paused", node.replica.id())
             }
             Some(node) => format!("{} dead", node.replica.id()),
             None => "-".to_owned(),
@@ -322,6 +593,18 @@ impl<'a> World<'a> {
                 trace.u64(*index as u64);
             }
             Event::Stop => trace.u64(6),
+            Event::Undo(index) => {
+                trace.u64(7);
+                trace.u64(*index as u64);
+            }
+            Event::Flap(index, on) => {
+                trace.u64(8);
+                trace.u64(*index as u64);
+                trace.u64(u64::from(*on));
+            }
+            Event::Heal => trace.u64(9),
+            Event::Probe => trace.u64(10),
+            Event::Deadline => trace.u64(11),
         }
     }
 
@@ -329,13 +612,22 @@ impl<'a> World<'a> {
         match event {
             Event::Deliver(message) => {
                 let index = usize::from(message.dst.0);
-                if !self.nodes[index].alive {
-                    return; // Lost: the process is gone.
+                match self.nodes[index].state {
+                    NodeState::Up => self.step(index, Input::Receive(message)),
+                    // A frozen process's socket still queues what arrives.
+                    NodeState::Paused => {
+                        self.counters.held_by_pause += 1;
+                        self.nodes[index].inbox.push(message);
+                    }
+                    // Lost: the process is gone.
+                    NodeState::Crashed | NodeState::Killed => {}
                 }
-                self.step(index, Input::Receive(message));
             }
             Event::Tick(index) => {
                 self.nodes[index].tick_at_us = None;
+                if self.nodes[index].clock.drift_ppm != 0 {
+                    self.counters.skewed_ticks += 1;
+                }
                 self.step(index, Input::Tick);
             }
             Event::Reply(message) => {
@@ -359,39 +651,76 @@ impl<'a> World<'a> {
                 }
             }
             Event::Fault(index) => self.apply_fault(index),
+            Event::Undo(index) => self.undo_fault(index),
+            Event::Flap(index, on) => self.flap(index, on),
+            Event::Heal => self.heal_for_liveness(),
+            Event::Probe => self.probe(),
+            Event::Deadline => {
+                let observed = self.observed();
+                let outstanding = self.workload.outstanding_probes();
+                if let Some(oracle) = self.oracle.as_mut() {
+                    oracle.observe(self.now_us, &observed, self.workload.probe_acknowledged_us());
+                    oracle.judge(&observed, outstanding);
+                }
+            }
             Event::Stop => unreachable!("the run loop ends at Stop"),
         }
     }
 
     fn alive(&self) -> Vec<bool> {
-        self.nodes.iter().map(|node| node.alive).collect()
+        self.nodes.iter().map(Node::alive).collect()
     }
 
     /// Feeds one input to replica `index`, carries out its actions and checks invariants.
     fn step(&mut self, index: usize, input: Input) {
         let mut actions = std::mem::take(&mut self.actions);
         actions.clear();
-        self.nodes[index].replica.step(self.now_us, input, &mut actions);
+        let node = &mut self.nodes[index];
+        let local_us = node.clock.local_us(self.now_us);
+        node.replica.step(local_us, input, &mut actions);
         let checked =
             self.invariants.after_step(self.now_us, index, &self.nodes[index].replica, &actions);
         if let Err(violation) = checked {
             self.fail(violation);
         }
+        let id = self.nodes[index].replica.id();
         for action in actions.drain(..) {
             match action {
-                // The simulated disk is the invariant checker's mirror: writes are instant.
-                Action::PersistState { .. } | Action::PersistEntries { .. } => {}
+                // Disk writes are synchronous: done before anything after them is sent.
+                Action::PersistState { term, voted_for } => {
+                    let disk = &mut self.nodes[index].disk;
+                    disk.term = term;
+                    disk.voted_for = voted_for;
+                    let granted = voted_for.is_some_and(|candidate| candidate != id);
+                    if let (true, Some(fault)) = (granted, self.nodes[index].crash_armed) {
+                        // The vote is on disk and the response not yet sent: the crash point
+                        // where forgetting a vote would let the voter vote twice.
+                        let detail = self.crash(index, fault);
+                        self.counters.crashes_after_vote += 1;
+                        self.record("crash", format!("{detail} right after voting in term {term}"));
+                        break;
+                    }
+                }
+                Action::PersistEntries { from_index, entries } => {
+                    let log = &mut self.nodes[index].disk.log;
+                    log.truncate(from_index as usize - 1);
+                    log.extend(entries);
+                }
                 Action::Send(message) => self.send_between_replicas(index, message),
                 Action::Reply(message) => self.send_reply(index, message),
             }
         }
+        actions.clear();
         self.actions = actions;
         self.schedule_tick(index);
     }
 
     fn schedule_tick(&mut self, index: usize) {
         let node = &self.nodes[index];
-        let next_us = node.replica.next_tick_us().max(self.now_us);
+        if node.state != NodeState::Up {
+            return;
+        }
+        let next_us = node.clock.virtual_us(node.replica.next_tick_us()).max(self.now_us);
         if node.tick_at_us.is_none_or(|queued_us| next_us < queued_us) {
             self.nodes[index].tick_at_us = Some(next_us);
             self.push(next_us, Event::Tick(index));
@@ -423,14 +752,56 @@ impl<'a> World<'a> {
             self.messages.dropped_by_partition += 1;
             return;
         }
+        let link = from * self.nodes.len() + to;
+        if self.cuts[link] > 0 {
+            self.messages.dropped_by_partition += 1;
+            self.counters.dropped_by_cut += 1;
+            return;
+        }
+        let mut extra_us = 0;
+        if !self.healed {
+            let type_name = message.body.type_name();
+            let rules = self.scenario.schedule.iter();
+            for rule in
+                rules.filter(|r| r.matches(self.now_us, message.src, message.dst, type_name))
+            {
+                match rule.action {
+                    RuleAction::Drop => {
+                        self.counters.dropped_by_schedule += 1;
+                        return;
+                    }
+                    RuleAction::Delay => {
+                        self.counters.delayed_by_schedule += 1;
+                        extra_us += rule.delay_us;
+                    }
+                }
+            }
+        }
+        // Drawn in the order the course-only simulator drew them, so course configs replay.
         if self.network.chance(self.scenario.drops) {
             self.messages.dropped_by_loss += 1;
             return;
         }
-        if !self.nodes[to].alive {
+        if !self.healed && self.link_loss_rng.chance(self.link_loss[link]) {
+            self.counters.dropped_by_link_loss += 1;
+            return;
+        }
+        if !self.nodes[to].alive() {
             self.messages.lost_to_dead += 1;
         }
-        let delay_us = self.delay_us();
+        let delay_us = self.delay_us() + extra_us;
+        let duplicate_ratio = self.scenario.network.duplicate_ratio;
+        if self.duplication.chance(duplicate_ratio) {
+            self.counters.duplicated += 1;
+            let network = &self.scenario.network;
+            let copy_us = match network.distribution {
+                Distribution::Uniform => {
+                    self.duplication.between(network.delay_us_min, network.delay_us_max)
+                }
+                _ => crate::dist::shaped_delay_us(network, &mut self.duplication),
+            };
+            self.push(self.now_us + copy_us + extra_us, Event::Deliver(message.clone()));
+        }
         self.push(self.now_us + delay_us, Event::Deliver(message));
     }
 
@@ -454,13 +825,21 @@ impl<'a> World<'a> {
 
     fn delay_us(&mut self) -> u64 {
         let network = &self.scenario.network;
-        self.network.between(network.delay_us_min, network.delay_us_max)
+        if network.distribution == Distribution::Uniform {
+            return self.network.between(network.delay_us_min, network.delay_us_max);
+        }
+        self.counters.shaped_delays += 1;
+        crate::dist::shaped_delay_us(network, &mut self.delays)
     }
 
     fn fail(&mut self, violation: Violation) {
         if self.failure.is_none() {
             self.failure = Some(Failure { violation, time_us: self.now_us, event: self.events });
         }
+    }
+
+    fn record(&mut self, kind: &'static str, detail: String) {
+        self.fault_records.push(FaultRecord { time_us: self.now_us, kind, detail });
     }
 
     // ---- faults ----
@@ -477,7 +856,7 @@ impl<'a> World<'a> {
             }
             FaultKind::KillNonLeader => {
                 let candidates: Vec<usize> = (0..self.nodes.len())
-                    .filter(|&i| self.nodes[i].alive && NodeId(i as u16) != self.believed_leader)
+                    .filter(|&i| self.nodes[i].alive() && NodeId(i as u16) != self.believed_leader)
                     .collect();
                 match candidates.len() {
                     0 => "no living non-leader; nothing killed".to_owned(),
@@ -504,20 +883,290 @@ impl<'a> World<'a> {
                 self.partitioned = false;
                 "healed".to_owned()
             }
+            FaultKind::Crash | FaultKind::Pause | FaultKind::Restart | FaultKind::Resume => {
+                self.node_fault(index)
+            }
+            FaultKind::Partition => self.shape_partition(index),
+            FaultKind::CutLink => {
+                let event = &self.scenario.events[index];
+                let (from, to) = (event.from.expect("checked"), event.to.expect("checked"));
+                let link = (usize::from(from.0), usize::from(to.0));
+                self.fault_states[index].links = vec![link];
+                self.cut_links(index, true);
+                self.counters.link_cuts += 1;
+                self.undo_later(index);
+                format!("{from} -> {to} cut")
+            }
+            FaultKind::Heal => self.heal_network(),
         };
-        let record = FaultRecord { time_us: self.now_us, kind: kind.name(), detail };
-        self.fault_records.push(record);
+        self.record(kind.name(), detail);
+    }
+
+    /// Queues the end of fault `index`, if it has a duration.
+    fn undo_later(&mut self, index: usize) {
+        if let Some(duration) = self.scenario.events[index].duration {
+            self.push(self.now_us + seconds_to_us(duration), Event::Undo(index));
+        }
+    }
+
+    fn undo_fault(&mut self, index: usize) {
+        let kind = self.scenario.events[index].kind;
+        let hit = self.fault_states[index].hit;
+        let detail = match (kind, hit) {
+            (FaultKind::Crash, Some(victim)) if self.nodes[victim].state == NodeState::Crashed => {
+                self.restart(victim)
+            }
+            (FaultKind::Pause, Some(victim)) if self.nodes[victim].state == NodeState::Paused => {
+                self.resume(victim)
+            }
+            (FaultKind::Partition | FaultKind::CutLink, _) if self.fault_states[index].links_on => {
+                self.cut_links(index, false);
+                self.counters.heals += 1;
+                "healed".to_owned()
+            }
+            // Already undone by something else (a heal, an explicit restart or resume).
+            _ => return,
+        };
+        self.record(kind.name(), format!("end of fault #{index}: {detail}"));
+    }
+
+    /// Cuts (or mends) the links fault `index` holds.
+    fn cut_links(&mut self, index: usize, on: bool) {
+        let state = &mut self.fault_states[index];
+        if state.links_on == on {
+            return;
+        }
+        state.links_on = on;
+        let n = self.nodes.len();
+        for &(from, to) in &state.links {
+            let count = &mut self.cuts[from * n + to];
+            *count = if on { *count + 1 } else { *count - 1 };
+        }
+    }
+
+    fn flap(&mut self, index: usize, on: bool) {
+        let event = &self.scenario.events[index];
+        let end_us = self.scenario.start_us() + seconds_to_us(event.end());
+        let flap_us = seconds_to_us(event.flap.expect("only flapping partitions flap"));
+        if self.healed || self.now_us >= end_us {
+            return;
+        }
+        self.cut_links(index, on);
+        if on {
+            self.counters.partitions += 1;
+        } else {
+            self.counters.heals += 1;
+        }
+        self.push(self.now_us + flap_us, Event::Flap(index, !on));
+    }
+
+    fn shape_partition(&mut self, index: usize) -> String {
+        let event = &self.scenario.events[index];
+        let shape = event.shape.unwrap_or(Shape::Halves);
+        let target = event.target.unwrap_or(Target::Random);
+        let flap = event.flap;
+        let leader = match self.current_leader() {
+            Some(leader) => leader,
+            None => self.partitions_rng.below(self.nodes.len() as u64) as usize,
+        };
+        let target = self.pick(target, &mut |_| true).unwrap_or(leader);
+        let cut =
+            crate::shapes::cut(shape, self.nodes.len(), leader, target, &mut self.partitions_rng);
+        self.fault_states[index].links = cut.links;
+        self.cut_links(index, true);
+        self.counters.partitions += 1;
+        self.undo_later(index);
+        if let Some(flap) = flap {
+            self.push(self.now_us + seconds_to_us(flap), Event::Flap(index, false));
+        }
+        let flapping = if flap.is_some() { ", flapping" } else { "" };
+        format!("{}: {}{flapping}", shape.name(), cut.detail)
+    }
+
+    /// The replica leading the highest term among those running or paused, if any leads.
+    fn current_leader(&self) -> Option<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].alive() && self.nodes[i].replica.role() == Role::Leader)
+            .max_by_key(|&i| (self.nodes[i].replica.term(), std::cmp::Reverse(i)))
+    }
+
+    /// Resolves `target` among the replicas `eligible` accepts, drawing from the nodes stream.
+    fn pick(&mut self, target: Target, eligible: &mut dyn FnMut(&Node) -> bool) -> Option<usize> {
+        let leader = self.current_leader();
+        let mut candidates: Vec<usize> =
+            (0..self.nodes.len()).filter(|&i| eligible(&self.nodes[i])).collect();
+        match target {
+            Target::Leader => return leader.filter(|i| candidates.contains(i)),
+            Target::Replica(id) => {
+                return candidates.contains(&usize::from(id.0)).then_some(usize::from(id.0))
+            }
+            Target::NonLeader => candidates.retain(|&i| Some(i) != leader),
+            Target::Random => {}
+        }
+        match candidates.len() {
+            0 => None,
+            n => Some(candidates[self.nodes_rng.below(n as u64) as usize]),
+        }
+    }
+
+    fn node_fault(&mut self, index: usize) -> String {
+        let event = &self.scenario.events[index];
+        let (kind, when) = (event.kind, event.when.unwrap_or(CrashPoint::Now));
+        let target = event.target.unwrap_or(Target::Random);
+        let victim = match kind {
+            FaultKind::Crash => self.pick(target, &mut |node| node.alive()),
+            FaultKind::Pause => self.pick(target, &mut |node| node.state == NodeState::Up),
+            FaultKind::Restart => self.pick(target, &mut |node| !node.alive()),
+            _ => self.pick(target, &mut |node| node.state == NodeState::Paused),
+        };
+        let Some(victim) = victim else {
+            return format!("no replica fits target {target:?}; nothing happened");
+        };
+        self.fault_states[index].hit = Some(victim);
+        match (kind, when) {
+            (FaultKind::Crash, CrashPoint::AfterVote) => {
+                self.nodes[victim].crash_armed = Some(index);
+                format!("armed: {} crashes right after its next vote", NodeId(victim as u16))
+            }
+            (FaultKind::Crash, CrashPoint::Now) => self.crash(victim, index),
+            (FaultKind::Pause, _) => {
+                let node = &mut self.nodes[victim];
+                node.state = NodeState::Paused;
+                node.tick_at_us = None;
+                self.counters.pauses += 1;
+                self.undo_later(index);
+                format!("paused {}", NodeId(victim as u16))
+            }
+            (FaultKind::Restart, _) => self.restart(victim),
+            _ => self.resume(victim),
+        }
+    }
+
+    /// Stops replica `victim` for fault `fault`, losing all but its disk.
+    fn crash(&mut self, victim: usize, fault: usize) -> String {
+        let node = &mut self.nodes[victim];
+        let was = if node.replica.role() == Role::Leader { " (leader)" } else { "" };
+        node.state = NodeState::Crashed;
+        node.tick_at_us = None;
+        node.inbox.clear();
+        node.crash_armed = None;
+        self.counters.crashes += 1;
+        self.fault_states[fault].hit = Some(victim);
+        self.undo_later(fault);
+        format!("crashed {}{was}", NodeId(victim as u16))
+    }
+
+    /// Starts replica `index` again from its disk, as a follower with commit index 0.
+    fn restart(&mut self, index: usize) -> String {
+        let local_us = self.nodes[index].clock.local_us(self.now_us);
+        let node = &mut self.nodes[index];
+        assert!(!node.alive(), "restarting a running replica");
+        // A new jitter seed: the same draws as its first life would be an artificial echo.
+        let mut config = node.config.clone();
+        config.seed = self.restarts_rng.next_u64();
+        node.replica = Replica::new(config, node.disk.clone(), local_us);
+        node.state = NodeState::Up;
+        node.tick_at_us = None;
+        node.inbox.clear();
+        self.invariants.on_restart(index);
+        self.counters.restarts += 1;
+        self.schedule_tick(index);
+        let disk = &self.nodes[index].disk;
+        format!(
+            "restarted {} from disk: term {}, vote {:?}, {} entries",
+            NodeId(index as u16),
+            disk.term,
+            disk.voted_for,
+            disk.log.len()
+        )
+    }
+
+    /// Unfreezes replica `index`: what waited in its inbox arrives now, in order.
+    fn resume(&mut self, index: usize) -> String {
+        let node = &mut self.nodes[index];
+        node.state = NodeState::Up;
+        let inbox = std::mem::take(&mut node.inbox);
+        let held = inbox.len();
+        for message in inbox {
+            self.push(self.now_us, Event::Deliver(message));
+        }
+        self.counters.resumes += 1;
+        self.schedule_tick(index);
+        format!("resumed {} with {held} waiting messages", NodeId(index as u16))
+    }
+
+    /// Mends every partition and cut link, the course's and ours.
+    fn heal_network(&mut self) -> String {
+        self.side.fill(0);
+        self.partitioned = false;
+        for index in 0..self.fault_states.len() {
+            self.cut_links(index, false);
+        }
+        debug_assert!(self.cuts.iter().all(|&count| count == 0));
+        self.counters.heals += 1;
+        "healed every partition and cut link".to_owned()
+    }
+
+    /// The fault phase is over: heal the network, resume and restart replicas, switch off
+    /// scripted rules and per-link loss, and start the oracle.
+    fn heal_for_liveness(&mut self) {
+        self.heal_network();
+        self.healed = true;
+        let mut woken = Vec::new();
+        for index in 0..self.nodes.len() {
+            self.nodes[index].crash_armed = None;
+            match self.nodes[index].state {
+                NodeState::Paused => {
+                    self.resume(index);
+                    woken.push(format!("resumed {}", NodeId(index as u16)));
+                }
+                NodeState::Crashed => {
+                    self.restart(index);
+                    woken.push(format!("restarted {}", NodeId(index as u16)));
+                }
+                NodeState::Up | NodeState::Killed => {}
+            }
+        }
+        let killed = self.nodes.iter().filter(|node| node.state == NodeState::Killed).count();
+        let observed = self.observed();
+        let oracle = self.oracle.as_mut().expect("a heal event only with an oracle");
+        let judging = oracle.start(&observed, killed);
+        let deadline_us = oracle.deadline_us();
+        let detail = match woken.is_empty() {
+            true => "fault phase over: network healed".to_owned(),
+            false => format!("fault phase over: network healed, {}", woken.join(", ")),
+        };
+        self.record("heal", detail);
+        if judging {
+            self.push(self.now_us, Event::Probe);
+            self.push(deadline_us, Event::Deadline);
+        }
+    }
+
+    /// Sends a probe write for the oracle and plans the next, until one is acknowledged.
+    fn probe(&mut self) {
+        let Some(oracle) = self.oracle.as_mut() else { return };
+        if !oracle.watching() || self.workload.probe_acknowledged_us().is_some() {
+            return;
+        }
+        oracle.on_probe();
+        let interval_us = oracle.probe_interval_us();
+        let alive = self.alive();
+        let request = self.workload.start_probe(self.now_us, &alive);
+        self.send_request(request);
+        self.push(self.now_us + interval_us, Event::Probe);
     }
 
     fn kill(&mut self, index: usize) -> String {
         let node = &mut self.nodes[index];
-        let was = match (node.alive, node.replica.role()) {
+        let was = match (node.alive(), node.replica.role()) {
             (false, _) => " (already dead)",
             (true, Role::Leader) => " (leader)",
             (true, _) => "",
         };
-        node.alive = false;
+        node.state = NodeState::Killed;
         node.tick_at_us = None;
+        node.inbox.clear();
         format!("killed {}{was}", node.replica.id())
     }
 
@@ -550,6 +1199,21 @@ impl<'a> World<'a> {
     }
 }
 
+/// Each replica's clock drift: the scenario's list, else drawn from the clocks stream (only
+/// when a maximum is set, so scenarios without drift draw nothing).
+fn clock_drifts(scenario: &Scenario, seed: u64) -> Vec<i64> {
+    let count = usize::from(scenario.replicas);
+    if let Some(drifts) = &scenario.clocks.drift_ppm {
+        return drifts.clone();
+    }
+    let max = scenario.clocks.drift_ppm_max;
+    if max == 0 {
+        return vec![0; count];
+    }
+    let mut rng = Rng::new(seed, Stream::Clocks);
+    (0..count).map(|_| rng.between(0, 2 * max) as i64 - max as i64).collect()
+}
+
 /// One event as a trace column: its kind and, for messages, `src->dst type fields`.
 fn describe_event(event: &Event) -> String {
     match event {
@@ -559,6 +1223,12 @@ fn describe_event(event: &Event) -> String {
         Event::Operation => "operation".to_owned(),
         Event::Fault(index) => format!("fault #{index}"),
         Event::Stop => "stop".to_owned(),
+        Event::Undo(index) => format!("end of fault #{index}"),
+        Event::Flap(index, true) => format!("fault #{index} cuts again"),
+        Event::Flap(index, false) => format!("fault #{index} heals for a while"),
+        Event::Heal => "heal (fault phase over)".to_owned(),
+        Event::Probe => "probe".to_owned(),
+        Event::Deadline => "liveness deadline".to_owned(),
     }
 }
 
