@@ -49,6 +49,15 @@ pub trait Model: Sync {
     /// result constrains nothing, so the checker drops it before searching.
     fn is_read_only(&self, input: &Self::Input) -> bool;
 
+    /// True if an operation with this input and observed output never changes the state when
+    /// its step is legal: a read, or a compare-and-set that reports a failed compare. The
+    /// search linearizes such an operation as soon as it is a legal candidate, without trying
+    /// alternatives, which is sound only under this condition. Defaults to
+    /// [`is_read_only`](Model::is_read_only).
+    fn never_changes_state(&self, input: &Self::Input, _output: &Self::Output) -> bool {
+        self.is_read_only(input)
+    }
+
     /// A short phrase for explanations, such as `get returned "a"` or `cas 1->4 (swapped)`.
     fn describe_operation(&self, input: &Self::Input, outcome: &Outcome<Self::Output>) -> String;
 

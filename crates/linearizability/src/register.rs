@@ -107,6 +107,14 @@ impl Model for RegisterModel {
         matches!(input, RegisterInput::Read)
     }
 
+    fn never_changes_state(&self, input: &RegisterInput, output: &RegisterOutput) -> bool {
+        matches!(
+            (input, output),
+            (RegisterInput::Read, _)
+                | (RegisterInput::Cas { .. }, RegisterOutput::Cas { swapped: false })
+        )
+    }
+
     fn describe_operation(
         &self,
         input: &RegisterInput,

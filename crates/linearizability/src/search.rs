@@ -13,7 +13,13 @@
 //! means "it never took effect": it is dropped there, which is as good as dropping it earlier
 //! because a dropped operation constrains nothing.
 //!
-//! Two reductions keep the search small without changing its answer:
+//! Three reductions keep the search small without changing its answer:
+//! - a required operation that never changes the state (a read, a compare that failed; see
+//!   [`Model::never_changes_state`]) is linearized as soon as it is a legal candidate, with no
+//!   alternatives tried at that node. If any order completes the history from here, moving
+//!   that operation to the front of it gives another: its own step is legal now, the states of
+//!   all other steps are the same (it changed nothing where it was), and being a candidate it
+//!   follows every pending operation in real time. Porcupine has no such rule;
 //! - an optional operation whose step leaves the state unchanged is not linearized, since
 //!   leaving it pending keeps every option open;
 //! - optional, never-returned operations with equal inputs are interchangeable, so they are
@@ -36,6 +42,10 @@ use crate::report::{Budget, UnknownCause};
 const NIL: u32 = u32::MAX;
 /// The head sentinel's entry index.
 const HEAD: u32 = 0;
+/// A step result meaning the step was illegal; see [`Search::step`].
+const STEP_ILLEGAL: u32 = u32::MAX;
+/// A step result meaning the step was legal and left the state unchanged.
+const STEP_UNCHANGED: u32 = u32::MAX - 1;
 
 /// How a finished search ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,12 +57,27 @@ pub(crate) enum SearchEnd {
 
 /// Where the search got furthest before failing: `blocked` could not be linearized after
 /// `depth` operations, in `state`, which `writer` set (or the initial state if `None`).
+/// `order` lists the operations linearized at that point, in order (dropped ones left out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refutation {
     pub(crate) depth: usize,
     pub(crate) blocked: usize,
     pub(crate) state: u32,
     pub(crate) writer: Option<usize>,
+    pub(crate) order: Vec<usize>,
+}
+
+/// How an operation left the pending set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Move {
+    /// Linearized, one of several candidates the node tries in turn.
+    Chosen,
+    /// Linearized as the node's only move: its step left the state unchanged (see the module
+    /// docs), so the node has no alternative to try when this move fails.
+    Forced,
+    /// An optional operation that never took effect, discarded at its return entry, after every
+    /// call before it was tried: the node has nothing left to try either.
+    Dropped,
 }
 
 /// One linearized (or dropped) operation on the search stack.
@@ -60,7 +85,21 @@ pub(crate) struct Refutation {
 struct Frame {
     call_entry: u32,
     state_before: u32,
-    dropped: bool,
+    how: Move,
+    /// The node's step results: where they start in `Search::results`, and how many the scan
+    /// had read when it made this move.
+    results_start: u32,
+    results_read: u32,
+}
+
+/// What stepping a node's candidates found.
+enum Evaluated {
+    /// This required operation must go next.
+    Forced(usize),
+    /// Every candidate was stepped; the node tries them in turn.
+    Branch,
+    /// The budget ran out.
+    StepsSpent,
 }
 
 /// An operation as the search sees it.
@@ -69,6 +108,9 @@ struct SearchOp<'h, M: Model> {
     /// `None` when the result is unknown.
     output: Option<&'h M::Output>,
     optional: bool,
+    /// Required, and never changes the state (see [`Model::never_changes_state`]): linearized
+    /// as soon as it is a legal candidate.
+    forcible: bool,
     /// For an optional, never-returned operation: the previous one in call order with the same
     /// input. This one may be linearized only after that one.
     twin_before: Option<u32>,
@@ -96,6 +138,13 @@ pub(crate) struct Search<'h, 'm, M: Model> {
     state: u32,
     stack: Vec<Frame>,
     cursor: u32,
+    /// True when the search has just moved to a node and not yet stepped its candidates.
+    node_fresh: bool,
+    /// The step results of the nodes on the current path, each node's after its parent's.
+    results: Vec<u32>,
+    /// Where the current node's results start in `results`, and how many the scan has read.
+    node_results_start: usize,
+    node_results_read: usize,
     // Memory and accounting.
     states: StateTable<M::State>,
     memo: MemoSet,
@@ -123,7 +172,15 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
                 Outcome::Unknown => None,
                 Outcome::Ok(output) => Some(output),
             };
-            ops.push(SearchOp { source, output, optional: output.is_none(), twin_before: None });
+            let forcible =
+                output.is_some_and(|output| model.never_changes_state(&source.input, output));
+            ops.push(SearchOp {
+                source,
+                output,
+                optional: output.is_none(),
+                forcible,
+                twin_before: None,
+            });
         }
         link_twins(&mut ops);
 
@@ -181,6 +238,10 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
             state,
             stack: Vec::new(),
             cursor: if entries > 1 { 1 } else { NIL },
+            node_fresh: true,
+            results: Vec::new(),
+            node_results_start: 0,
+            node_results_read: 0,
             states,
             memo: MemoSet::new(bitset_words),
             steps: 0,
@@ -233,7 +294,8 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
     pub(crate) fn memory_bytes(&self) -> u64 {
         let lists = (self.next.capacity() + self.prev.capacity() + self.entry_op.capacity()) * 4
             + self.entry_is_return.capacity();
-        let stack = self.stack.capacity() * std::mem::size_of::<Frame>();
+        let stack =
+            self.stack.capacity() * std::mem::size_of::<Frame>() + self.results.capacity() * 4;
         (self.memo.bytes() + self.states.bytes() + lists + stack) as u64
     }
 
@@ -243,6 +305,7 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
         self.memo_entries_peak = self.memo_entries_peak();
         self.memo = MemoSet::new(0);
         self.stack = Vec::new();
+        self.results = Vec::new();
     }
 
     pub(crate) fn operation(&self, op: usize) -> &'h Operation<M::Input, M::Output> {
@@ -261,6 +324,25 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
             if self.memo.len() as u64 >= self.memo_entries_max {
                 return Some(SearchEnd::Unknown(UnknownCause::MemoSpent));
             }
+            if self.node_fresh {
+                // Rounds pause only between nodes, so a node's step results are never lost;
+                // a round may overrun its quota by one node's candidates.
+                if self.steps >= pause_at_steps {
+                    return None;
+                }
+                match self.evaluate_candidates() {
+                    Evaluated::StepsSpent => {
+                        return Some(SearchEnd::Unknown(UnknownCause::StepsSpent))
+                    }
+                    Evaluated::Forced(op) => {
+                        if !self.try_consume(op, self.state, Move::Forced) && !self.backtrack() {
+                            return Some(self.refutation());
+                        }
+                        continue;
+                    }
+                    Evaluated::Branch => {}
+                }
+            }
             let entry = self.cursor;
             // Every call was tried and no barrier met: the pending required operations all
             // lack a return (ok outcomes that never returned) and none can go next.
@@ -278,7 +360,7 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
             let op = self.entry_op[entry as usize] as usize;
             if self.entry_is_return[entry as usize] {
                 let consumed = if self.ops[op].optional {
-                    self.try_consume(op, self.state, true)
+                    self.try_consume(op, self.state, Move::Dropped)
                 } else {
                     self.note_barrier(op);
                     false
@@ -288,35 +370,72 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
                 }
                 continue;
             }
-            if let Some(twin) = self.ops[op].twin_before {
-                if !self.is_linearized(twin as usize) {
-                    self.cursor = self.next[entry as usize];
-                    continue;
-                }
+            if self.waits_for_twin(op) {
+                self.cursor = self.next[entry as usize];
+                continue;
             }
-            if self.steps >= self.steps_max {
-                return Some(SearchEnd::Unknown(UnknownCause::StepsSpent));
-            }
-            if self.steps >= pause_at_steps {
-                return None;
-            }
-            self.steps += 1;
-            let state = self.states.get(self.state);
-            let next_state =
-                match self.model.step(state, &self.ops[op].source.input, self.ops[op].output) {
-                    Step::Illegal => None,
-                    Step::Unchanged if self.ops[op].optional => None,
-                    Step::Unchanged => Some(self.state),
-                    Step::Changed(next) => {
-                        let heap_bytes = self.model.state_heap_bytes(&next);
-                        let id = self.states.intern(next, heap_bytes);
-                        (id != self.state || !self.ops[op].optional).then_some(id)
-                    }
-                };
-            if !next_state.is_some_and(|next_state| self.try_consume(op, next_state, false)) {
+            // This node's candidates were stepped, in this order, by `evaluate_candidates`.
+            let result = self.results[self.node_results_start + self.node_results_read];
+            self.node_results_read += 1;
+            let next_state = match result {
+                STEP_ILLEGAL => None,
+                STEP_UNCHANGED if self.ops[op].optional => None,
+                STEP_UNCHANGED => Some(self.state),
+                id => (id != self.state || !self.ops[op].optional).then_some(id),
+            };
+            if !next_state.is_some_and(|next_state| self.try_consume(op, next_state, Move::Chosen))
+            {
                 self.cursor = self.next[entry as usize];
             }
         }
+    }
+
+    /// Steps every candidate of the node just reached, in list order, and keeps the results for
+    /// the scan that tries them. Stops early at a forced move (see the module docs): a required
+    /// candidate whose step is legal and leaves the state unchanged.
+    fn evaluate_candidates(&mut self) -> Evaluated {
+        self.node_fresh = false;
+        let mut entry = self.next[HEAD as usize];
+        while entry != NIL && !self.entry_is_return[entry as usize] {
+            let op = self.entry_op[entry as usize] as usize;
+            entry = self.next[entry as usize];
+            if self.waits_for_twin(op) {
+                continue;
+            }
+            if self.steps >= self.steps_max {
+                return Evaluated::StepsSpent;
+            }
+            self.steps += 1;
+            let result = self.step(op);
+            self.results.push(result);
+            if result == STEP_UNCHANGED && self.ops[op].forcible {
+                return Evaluated::Forced(op);
+            }
+        }
+        Evaluated::Branch
+    }
+
+    /// True if `op` is an optional, never-returned operation whose earlier-called twin is still
+    /// pending, so it may not go next (see [`link_twins`]).
+    fn waits_for_twin(&self, op: usize) -> bool {
+        self.ops[op].twin_before.is_some_and(|twin| !self.is_linearized(twin as usize))
+    }
+
+    /// The model step of `op` in the current state, as [`STEP_ILLEGAL`], [`STEP_UNCHANGED`] or
+    /// the new state's id.
+    fn step(&mut self, op: usize) -> u32 {
+        let state = self.states.get(self.state);
+        let result = match self.model.step(state, &self.ops[op].source.input, self.ops[op].output) {
+            Step::Illegal => STEP_ILLEGAL,
+            Step::Unchanged => STEP_UNCHANGED,
+            Step::Changed(next) => {
+                let heap_bytes = self.model.state_heap_bytes(&next);
+                self.states.intern(next, heap_bytes)
+            }
+        };
+        // State ids never reach the two markers: that would take four billion states of at
+        // least 24 bytes each, far beyond any memory the budgets allow.
+        result
     }
 
     fn is_linearized(&self, op: usize) -> bool {
@@ -328,9 +447,9 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
         self.linearized_hash ^= self.zobrist[op];
     }
 
-    /// Linearizes (or, if `dropped`, discards) `op`, moving to `next_state`, unless that
-    /// configuration was explored before. Returns whether it moved.
-    fn try_consume(&mut self, op: usize, next_state: u32, dropped: bool) -> bool {
+    /// Linearizes (or discards, if the move is a drop) `op`, moving to `next_state`, unless
+    /// that configuration was explored before. Returns whether it moved.
+    fn try_consume(&mut self, op: usize, next_state: u32, how: Move) -> bool {
         self.flip(op);
         let hash = self.linearized_hash ^ mix64(u64::from(next_state));
         if !self.memo.insert(hash, next_state, &self.linearized) {
@@ -338,19 +457,31 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
             return false;
         }
         let call_entry = self.op_call_entry[op];
-        self.stack.push(Frame { call_entry, state_before: self.state, dropped });
+        self.stack.push(Frame {
+            call_entry,
+            state_before: self.state,
+            how,
+            results_start: self.node_results_start as u32,
+            results_read: self.node_results_read as u32,
+        });
+        self.node_results_start = self.results.len();
+        self.node_results_read = 0;
         self.lift(op);
         self.state = next_state;
         if !self.ops[op].optional {
             self.required_left -= 1;
         }
         self.cursor = self.next[HEAD as usize];
+        self.node_fresh = true;
         true
     }
 
     /// Undoes moves until one leaves an untried alternative. Returns false when none does.
     fn backtrack(&mut self) -> bool {
         while let Some(frame) = self.stack.pop() {
+            self.results.truncate(self.node_results_start);
+            self.node_results_start = frame.results_start as usize;
+            self.node_results_read = frame.results_read as usize;
             let op = self.entry_op[frame.call_entry as usize] as usize;
             self.unlift(op);
             self.flip(op);
@@ -358,10 +489,10 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
             if !self.ops[op].optional {
                 self.required_left += 1;
             }
-            // A drop happens at the operation's return entry, after every call before it was
-            // tried, so the node that dropped has nothing left to try.
-            if !frame.dropped {
+            // Forced and dropped moves were their node's last option (see `Move`).
+            if frame.how == Move::Chosen {
                 self.cursor = self.next[frame.call_entry as usize];
+                self.node_fresh = false;
                 return true;
             }
         }
@@ -417,7 +548,13 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
             }
             state_after = frame.state_before;
         }
-        self.deepest = Some(Refutation { depth, blocked, state: self.state, writer });
+        let order = self
+            .stack
+            .iter()
+            .filter(|frame| frame.how != Move::Dropped)
+            .map(|frame| self.entry_op[frame.call_entry as usize] as usize)
+            .collect();
+        self.deepest = Some(Refutation { depth, blocked, state: self.state, writer, order });
     }
 
     fn refutation(&self) -> SearchEnd {
