@@ -248,9 +248,13 @@ impl Cluster {
     }
 
     /// Routes replica-to-replica datagrams with no loss and no partition until `deadline`,
-    /// handing every other datagram (replies to clients) to `on_other`. For tests that need
-    /// a working cluster rather than the course's faults.
-    pub fn route_plainly_until(&mut self, deadline: Instant, mut on_other: impl FnMut(&Datagram)) {
+    /// handing every other datagram (replies to clients) to `on_other`, which returns true to
+    /// stop early. For tests that need a working cluster rather than the course's faults.
+    pub fn route_plainly_until(
+        &mut self,
+        deadline: Instant,
+        mut on_other: impl FnMut(&Datagram) -> bool,
+    ) {
         while let Some(datagram) = self.recv_until(deadline) {
             if self.note_hello(&datagram) {
                 continue;
@@ -268,7 +272,11 @@ impl Cluster {
                 Some(dst) if usize::from(dst.0) < self.len() => {
                     self.send_to(usize::from(dst.0), &datagram.bytes);
                 }
-                _ => on_other(&datagram),
+                _ => {
+                    if on_other(&datagram) {
+                        return;
+                    }
+                }
             }
         }
     }

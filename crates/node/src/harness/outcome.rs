@@ -35,6 +35,8 @@ pub struct Outcome {
     pub failed_get_generations: u64,
     /// Puts answered `ok`.
     pub puts_acked: u64,
+    /// `ok` replies after the last event was applied (all of them if there are none).
+    pub oks_after_last_event: u64,
     /// `ok` replies for a MID already answered `ok`.
     pub duplicates: u64,
     /// `redirect` and `fail` replies.

@@ -192,9 +192,13 @@ impl World<'_> {
             return self.incorrect(format!("{from} sent a message with src {}", header.src));
         }
         let majority_side = self.partition.as_ref().is_none_or(|side| side[datagram.from]);
-        if majority_side && self.believed_leader != header.leader {
+        if majority_side {
             self.believed_leader = header.leader;
-            self.outcome.leaders.push(header.leader);
+            // The printed sequence skips "unknown" and repeats.
+            let last = self.outcome.leaders.last();
+            if !header.leader.is_unknown() && last != Some(&header.leader) {
+                self.outcome.leaders.push(header.leader);
+            }
         }
         let dst = usize::from(header.dst.0);
         if header.dst == NodeId::BROADCAST {
@@ -342,6 +346,9 @@ impl World<'_> {
         match header.kind.as_str() {
             "ok" => {
                 self.answered_ok.insert(mid.clone());
+                if self.outcome.events.len() == self.config.events.len() {
+                    self.outcome.oks_after_last_event += 1;
+                }
                 self.on_ok(client, &mid, request, header.value, at);
             }
             "fail" | "redirect" => {
