@@ -10,10 +10,15 @@
 
 use std::collections::BTreeMap;
 
+use crate::candidate::verify;
+use crate::explain::explain;
 use crate::history::{KvOperation, Operation};
 use crate::kv::KvModel;
 use crate::model::Model;
-use crate::report::{combine, Budget, KeyReport, Report, UnknownCause, Verdict, Violation};
+use crate::report::{
+    combine, Budget, CandidateCheck, CandidateRejection, KeyReport, Report, UnknownCause, Verdict,
+    Violation, ViolationKind,
+};
 use crate::search::{Refutation, Search, SearchEnd};
 
 /// Steps per key in the first round. Small histories finish within it, on the calling thread.
@@ -33,7 +38,7 @@ pub enum TimeUnit {
 }
 
 impl TimeUnit {
-    fn format(self, time: u64) -> String {
+    pub(crate) fn format(self, time: u64) -> String {
         match self {
             TimeUnit::Microseconds => format!("{time}us"),
             TimeUnit::Line => format!("line {time}"),
@@ -42,17 +47,62 @@ impl TimeUnit {
 }
 
 /// How to check.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckOptions {
     /// Limits per key.
     pub budget: Budget,
     /// How to print times in explanations.
     pub time_unit: TimeUnit,
+    /// Whether to shrink a refuted key to a counterexample and explain it (kind, shrunk ids,
+    /// timeline). Costs extra searches, of small histories mostly, only when a key is refuted.
+    /// When false, a violation carries only the ids and the sentence from the key's own search,
+    /// with kind [`ViolationKind::Other`] and no timeline.
+    pub explain: bool,
 }
+
+impl Default for CheckOptions {
+    /// The default budget, times in microseconds, violations explained.
+    fn default() -> Self {
+        CheckOptions { budget: Budget::default(), time_unit: TimeUnit::default(), explain: true }
+    }
+}
+
+/// Per key, the operation ids of a candidate linearization, in order. See
+/// [`check_kv_with_candidates`].
+pub type Candidates = BTreeMap<String, Vec<u64>>;
 
 /// Checks a key-value history against [`KvModel`], with times in microseconds.
 pub fn check_kv(history: &[KvOperation], budget: &Budget) -> Report {
-    check(&KvModel, history, &CheckOptions { budget: *budget, time_unit: TimeUnit::Microseconds })
+    check(&KvModel, history, &CheckOptions { budget: *budget, ..CheckOptions::default() })
+}
+
+/// [`check_kv`], first trying a candidate linearization per key.
+///
+/// `candidates` maps a key to the `id`s ([`crate::Operation::id`]) of that key's operations in
+/// the order the servers applied them. It must list every operation of the key with an ok
+/// outcome (gets included), may list operations of unknown outcome that were applied (they
+/// are then taken to have taken effect there), and must not list failed ones. A candidate is
+/// verified in one pass: one model step per operation, plus a real-time check. If it holds, the
+/// key is linearizable without a search; if not, the key is searched as usual, so a wrong
+/// candidate costs time but never changes a verdict. Keys without a candidate are searched.
+/// [`KeyReport::candidate`] says what became of each candidate.
+pub fn check_kv_with_candidates(
+    history: &[KvOperation],
+    candidates: &Candidates,
+    budget: &Budget,
+) -> Report {
+    let options = CheckOptions { budget: *budget, ..CheckOptions::default() };
+    check_with_candidates(&KvModel, history, candidates, &options)
+}
+
+/// [`check`], first trying a candidate linearization per key; see [`check_kv_with_candidates`].
+pub fn check_with_candidates<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    candidates: &Candidates,
+    options: &CheckOptions,
+) -> Report {
+    check_on_threads(model, history, Some(candidates), options, None)
 }
 
 /// Checks a history against `model`, partitioned by key.
@@ -64,7 +114,7 @@ pub fn check<M: Model>(
     history: &[Operation<M::Input, M::Output>],
     options: &CheckOptions,
 ) -> Report {
-    check_on_threads(model, history, options, None)
+    check_on_threads(model, history, None, options, None)
 }
 
 /// [`check`], with the number of threads fixed by the caller (tests) or, if `None`, taken from
@@ -72,6 +122,7 @@ pub fn check<M: Model>(
 fn check_on_threads<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
+    candidates: Option<&Candidates>,
     options: &CheckOptions,
     threads: Option<usize>,
 ) -> Report {
@@ -79,17 +130,53 @@ fn check_on_threads<M: Model>(
     for operation in history {
         partitions.entry(operation.key.as_str()).or_default().push(operation);
     }
-    let mut searches: Vec<Search<'_, '_, M>> = partitions
-        .values()
-        .map(|operations| Search::new(model, operations, &options.budget))
-        .collect();
+    // Call order, so that shrinking and timelines do not depend on the order of the input.
+    for operations in partitions.values_mut() {
+        operations.sort_by_key(|operation| (operation.call_us, operation.id));
+    }
+    // A verified candidate settles its key; the others are searched.
+    let mut searches: Vec<Search<'_, '_, M>> = Vec::new();
+    let mut plans: Vec<KeyPlan> = Vec::new();
+    for (key, operations) in &partitions {
+        let verified = candidates
+            .and_then(|candidates| candidates.get(*key))
+            .map(|order| verify(model, operations, order));
+        match verified {
+            Some((Ok(()), steps)) => plans.push(KeyPlan::Accepted { steps }),
+            rejected => {
+                plans.push(KeyPlan::Searched {
+                    search: searches.len(),
+                    candidate: rejected.map(|(result, steps)| (result.err(), steps)),
+                });
+                searches.push(Search::new(model, operations, &options.budget));
+            }
+        }
+    }
     let memory = run_rounds(&mut searches, threads);
 
     let keys: Vec<KeyReport> = partitions
         .iter()
-        .zip(&searches)
-        .map(|((key, operations), search)| {
-            key_report(model, key, operations.len(), search, options)
+        .zip(&plans)
+        .map(|((key, operations), plan)| match plan {
+            KeyPlan::Accepted { steps } => KeyReport {
+                key: key.to_string(),
+                verdict: Verdict::Linearizable,
+                operations: operations.len(),
+                steps: *steps,
+                memo_entries_peak: 0,
+                unknown_cause: None,
+                violation: None,
+                candidate: Some(CandidateCheck::Accepted),
+            },
+            KeyPlan::Searched { search, candidate } => {
+                let mut report = key_report(model, key, operations, &searches[*search], options);
+                if let Some((rejection, steps)) = candidate {
+                    report.steps += steps;
+                    // `verify` returns an error exactly when it does not accept.
+                    report.candidate = rejection.clone().map(CandidateCheck::Rejected);
+                }
+                report
+            }
         })
         .collect();
     Report {
@@ -103,6 +190,15 @@ fn check_on_threads<M: Model>(
 
 /// An operation of `M`'s history.
 type ModelOperation<M> = Operation<<M as Model>::Input, <M as Model>::Output>;
+
+/// How a key is decided.
+enum KeyPlan {
+    /// Its candidate linearization was verified in `steps` model steps.
+    Accepted { steps: u64 },
+    /// By the search with this index; `candidate` is the rejection of a candidate given for it
+    /// and the steps verifying it took.
+    Searched { search: usize, candidate: Option<(Option<CandidateRejection>, u64)> },
+}
 
 /// Peak memory over all keys at once.
 #[derive(Default)]
@@ -175,17 +271,21 @@ fn run_rounds<M: Model>(
 fn key_report<M: Model>(
     model: &M,
     key: &str,
-    operations: usize,
+    operations: &[&ModelOperation<M>],
     search: &Search<'_, '_, M>,
     options: &CheckOptions,
 ) -> KeyReport {
     let (verdict, unknown_cause, violation) = match search.end() {
         Some(SearchEnd::Linearizable) => (Verdict::Linearizable, None, None),
-        Some(SearchEnd::NotLinearizable(refutation)) => (
-            Verdict::NotLinearizable,
-            None,
-            Some(explain(model, key, search, refutation, options.time_unit)),
-        ),
+        Some(SearchEnd::NotLinearizable(refutation)) => {
+            let violation = if options.explain {
+                let steps = search.steps();
+                explain(model, key, operations, steps, &options.budget, options.time_unit)
+            } else {
+                describe_refutation(model, key, search, refutation, options.time_unit)
+            };
+            (Verdict::NotLinearizable, None, Some(violation))
+        }
         Some(SearchEnd::Unknown(cause)) => (Verdict::Unknown, Some(*cause), None),
         // Unreachable: `run_rounds` ends every search.
         None => (Verdict::Unknown, Some(UnknownCause::StepsSpent), None),
@@ -193,17 +293,19 @@ fn key_report<M: Model>(
     KeyReport {
         key: key.to_string(),
         verdict,
-        operations,
+        operations: operations.len(),
         steps: search.steps(),
         memo_entries_peak: search.memo_entries_peak(),
         unknown_cause,
         violation,
+        candidate: None,
     }
 }
 
-/// Writes the violation sentence, e.g. `key "k": get by client 3 [1200us, 1300us] returned
-/// "a", which no order allows: ... the key holds "b", set by put "b" by client 5 [...]`.
-fn explain<M: Model>(
+/// The violation as the key's own search found it, without shrinking: the blocked operation,
+/// the one that set the state, and a sentence such as `key "k": get returned "a" by client 3
+/// [1200us, 1300us] cannot be linearized; ... the state before it is "b", set by put "b" ...`.
+fn describe_refutation<M: Model>(
     model: &M,
     key: &str,
     search: &Search<'_, '_, M>,
@@ -238,7 +340,14 @@ fn explain<M: Model>(
     );
     let mut operation_ids = vec![search.operation(refutation.blocked).id];
     operation_ids.extend(refutation.writer.map(|writer| search.operation(writer).id));
-    Violation { operation_ids, explanation }
+    Violation {
+        operation_ids,
+        explanation,
+        kind: ViolationKind::Other,
+        minimal: Vec::new(),
+        minimal_complete: false,
+        timeline: String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -280,11 +389,11 @@ mod tests {
     fn reports_do_not_depend_on_the_number_of_threads() {
         let history = history();
         let options = CheckOptions::default();
-        let alone = check_on_threads(&KvModel, &history, &options, Some(1));
+        let alone = check_on_threads(&KvModel, &history, None, &options, Some(1));
         assert_eq!(alone.verdict, Verdict::Linearizable);
         assert!(alone.keys.iter().all(|key| key.steps > ROUND_STEPS_FIRST), "{alone:?}");
         for threads in [2, 3, 8] {
-            let shared = check_on_threads(&KvModel, &history, &options, Some(threads));
+            let shared = check_on_threads(&KvModel, &history, None, &options, Some(threads));
             assert_eq!(shared, alone, "{threads} threads");
         }
     }

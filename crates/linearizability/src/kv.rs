@@ -41,6 +41,25 @@ impl Model for KvModel {
         matches!(input, KvInput::Get)
     }
 
+    /// Only a get that returned a value observes anything: a put's value as the start of the
+    /// value read, an append's suffix anywhere in it. Removing a write changes the state only
+    /// from that write up to the next put, where every state starts with the put's value (or
+    /// contains the append's suffix); a get that read none of those states is unaffected, and
+    /// puts and appends are legal in any state.
+    fn may_observe(
+        &self,
+        reader: &KvInput,
+        reader_outcome: &Outcome<String>,
+        writer: &KvInput,
+    ) -> bool {
+        let (KvInput::Get, Outcome::Ok(read)) = (reader, reader_outcome) else { return false };
+        match writer {
+            KvInput::Get => false,
+            KvInput::Put(value) => read.starts_with(value.as_str()),
+            KvInput::Append(suffix) => read.contains(suffix.as_str()),
+        }
+    }
+
     fn describe_operation(&self, input: &KvInput, outcome: &Outcome<String>) -> String {
         match (input, outcome) {
             (KvInput::Get, Outcome::Ok(read)) => format!("get returned {read:?}"),

@@ -46,7 +46,9 @@
 //! assert_eq!(report.keys[0].violation.as_ref().unwrap().operation_ids, vec![3, 2]);
 //! ```
 
+mod candidate;
 mod check;
+mod explain;
 mod file;
 mod hash;
 mod history;
@@ -57,11 +59,18 @@ pub mod read;
 mod register;
 mod report;
 mod search;
+mod shrink;
 
-pub use check::{check, check_kv, CheckOptions, TimeUnit};
-pub use file::{check_file, FileCheckOptions, FileReport};
+pub use check::{
+    check, check_kv, check_kv_with_candidates, check_with_candidates, Candidates, CheckOptions,
+    TimeUnit,
+};
+pub use file::{check_file, check_path, FileCheckOptions, FileReport};
 pub use history::{validate, HistoryError, KvInput, KvOperation, Operation, Outcome};
 pub use kv::KvModel;
 pub use model::{Model, Step};
 pub use register::{RegisterInput, RegisterModel, RegisterOutput};
-pub use report::{Budget, KeyReport, Report, UnknownCause, Verdict, Violation};
+pub use report::{
+    Budget, CandidateCheck, CandidateRejection, KeyReport, Report, UnknownCause, Verdict,
+    Violation, ViolationKind,
+};

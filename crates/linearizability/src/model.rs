@@ -58,6 +58,24 @@ pub trait Model: Sync {
         self.is_read_only(input)
     }
 
+    /// True if the step of `reader`, with its outcome, may depend on the effect of `writer`:
+    /// removing `writer` from a linearizable history could then make `reader` illegal, as when
+    /// a read returned the value a put wrote.
+    ///
+    /// Used only to shrink counterexamples: an operation that no other may observe can be
+    /// removed without creating a violation of its own. Answering `true` too often is safe
+    /// (it keeps more operations); answering `false` wrongly could shrink a history into a
+    /// different violation. The default keeps every operation that changes the state.
+    fn may_observe(
+        &self,
+        reader: &Self::Input,
+        reader_outcome: &Outcome<Self::Output>,
+        writer: &Self::Input,
+    ) -> bool {
+        let _ = (reader, reader_outcome);
+        !self.is_read_only(writer)
+    }
+
     /// A short phrase for explanations, such as `get returned "a"` or `cas 1->4 (swapped)`.
     fn describe_operation(&self, input: &Self::Input, outcome: &Outcome<Self::Output>) -> String;
 

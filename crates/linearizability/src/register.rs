@@ -115,6 +115,35 @@ impl Model for RegisterModel {
         )
     }
 
+    /// A write or a swap observed through the value it leaves: a read that returned it, or a
+    /// swap (or a CAS of unknown outcome) that compared against it. A CAS that reports a failed
+    /// compare, or one whose result was unobserved, may be affected by any write (it depends on
+    /// the state not holding a value, or may start to apply), so it observes every writer.
+    fn may_observe(
+        &self,
+        reader: &RegisterInput,
+        reader_outcome: &Outcome<RegisterOutput>,
+        writer: &RegisterInput,
+    ) -> bool {
+        let written = match *writer {
+            RegisterInput::Read => return false,
+            RegisterInput::Write(value) => value,
+            RegisterInput::Cas { to, .. } => to,
+        };
+        match (*reader, reader_outcome) {
+            (RegisterInput::Read, Outcome::Ok(RegisterOutput::Read(read))) => {
+                *read == Some(written)
+            }
+            (RegisterInput::Read | RegisterInput::Write(_), _) => false,
+            (RegisterInput::Cas { .. }, Outcome::Failed) => false,
+            (
+                RegisterInput::Cas { .. },
+                Outcome::Ok(RegisterOutput::Cas { swapped: false } | RegisterOutput::Unobserved),
+            ) => true,
+            (RegisterInput::Cas { from, .. }, _) => from == written,
+        }
+    }
+
     fn describe_operation(
         &self,
         input: &RegisterInput,

@@ -50,15 +50,157 @@ pub enum UnknownCause {
     OtherKeyRefuted,
 }
 
+/// What kind of anomaly a violation is, judged on its shrunk counterexample by the operation
+/// that could not be linearized there (the "blocked" one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationKind {
+    /// A read returned a value that had been overwritten before the read began: it would be
+    /// legal had it been called earlier.
+    StaleRead,
+    /// A read missed a write that completed before the read began: it would be legal if that
+    /// write had never happened.
+    LostWrite,
+    /// A read returned a value that no order of any of the writes produces.
+    NeverWritten,
+    /// None of the above, or the blocked operation is not a read.
+    #[default]
+    Other,
+}
+
+impl ViolationKind {
+    /// A short phrase, such as `stale read`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ViolationKind::StaleRead => "stale read",
+            ViolationKind::LostWrite => "lost write",
+            ViolationKind::NeverWritten => "read of a value never written",
+            ViolationKind::Other => "not linearizable",
+        }
+    }
+}
+
 /// Why a key is not linearizable.
+///
+/// Everything here is computed from a shrunk counterexample: the key's operations with as many
+/// removed as possible while it stays non-linearizable, removing only operations that no other
+/// may observe (so the shrunk history's violation is one the full history has too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
     /// The operations involved, by the caller's ids: first the one that could not be
     /// linearized at the deepest point the search reached, then the one that set the state it
-    /// contradicts (when there is one).
+    /// contradicts (when there is one), then, for a lost write, the write that was lost.
     pub operation_ids: Vec<u64>,
-    /// One sentence naming the key, the operations and the state.
+    /// One sentence naming the key, the kind, the operations and the state.
     pub explanation: String,
+    /// The kind of anomaly.
+    #[serde(default)]
+    pub kind: ViolationKind,
+    /// The ids of the shrunk counterexample, in call order.
+    #[serde(default)]
+    pub minimal: Vec<u64>,
+    /// True if shrinking finished: removing any one operation of `minimal` is either not
+    /// allowed or makes it linearizable. False if the shrink budget ran out first.
+    #[serde(default)]
+    pub minimal_complete: bool,
+    /// The counterexample drawn as a timeline, several lines ending in a newline: one line per
+    /// operation in call order with a bar over its interval, then the state where the search
+    /// got stuck and why each candidate step fails there.
+    #[serde(default)]
+    pub timeline: String,
+}
+
+impl Violation {
+    /// The explanation wrapped to 100 columns, then the timeline: what a person reads.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        let mut line = String::new();
+        for word in self.explanation.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > 100 {
+                text.push_str(&line);
+                text.push('\n');
+                line = "  ".to_string();
+            } else if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        text.push_str(&line);
+        text.push('\n');
+        text.push_str(&self.timeline);
+        text
+    }
+}
+
+/// Whether a candidate linearization given by the caller was accepted for a key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CandidateCheck {
+    /// The candidate is a linearization: the key is linearizable and no search ran.
+    Accepted,
+    /// The candidate is not a linearization, for this reason; the key was searched instead.
+    Rejected(CandidateRejection),
+}
+
+/// Why a candidate linearization is not one. Ids are the `id` fields of the operations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CandidateRejection {
+    /// The id is not an operation of this key.
+    NotOnKey {
+        /// The id.
+        id: u64,
+    },
+    /// The id occurs twice.
+    Repeated {
+        /// The id.
+        id: u64,
+    },
+    /// The operation is known never to have taken effect.
+    Failed {
+        /// The id.
+        id: u64,
+    },
+    /// An operation with an ok outcome is missing from the candidate.
+    Missing {
+        /// The id.
+        id: u64,
+    },
+    /// `later` comes after `earlier` in the candidate but returned before `earlier` was
+    /// called.
+    RealTime {
+        /// The operation placed first.
+        earlier: u64,
+        /// The operation placed after it, which precedes it in real time.
+        later: u64,
+    },
+    /// The model does not allow the operation's result in the state the candidate gives it.
+    Illegal {
+        /// The id.
+        id: u64,
+    },
+}
+
+impl std::fmt::Display for CandidateRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CandidateRejection::NotOnKey { id } => write!(f, "operation {id} is not on this key"),
+            CandidateRejection::Repeated { id } => write!(f, "operation {id} occurs twice"),
+            CandidateRejection::Failed { id } => {
+                write!(f, "operation {id} failed, so it cannot have taken effect")
+            }
+            CandidateRejection::Missing { id } => {
+                write!(f, "operation {id} completed but is missing")
+            }
+            CandidateRejection::RealTime { earlier, later } => write!(
+                f,
+                "operation {later} is placed after {earlier} but returned before it was called"
+            ),
+            CandidateRejection::Illegal { id } => {
+                write!(f, "operation {id}'s result is impossible at its place in the order")
+            }
+        }
+    }
 }
 
 /// The result for one key.
@@ -78,6 +220,10 @@ pub struct KeyReport {
     pub unknown_cause: Option<UnknownCause>,
     /// Present exactly when the verdict is `NotLinearizable`.
     pub violation: Option<Violation>,
+    /// The verification of the caller's candidate linearization, if one was given for this
+    /// key (see [`crate::check_kv_with_candidates`]).
+    #[serde(default)]
+    pub candidate: Option<CandidateCheck>,
 }
 
 /// The result for a whole history.

@@ -57,7 +57,8 @@ pub(crate) enum SearchEnd {
 
 /// Where the search got furthest before failing: `blocked` could not be linearized after
 /// `depth` operations, in `state`, which `writer` set (or the initial state if `None`).
-/// `order` lists the operations linearized at that point, in order (dropped ones left out).
+/// `order` lists the operations linearized at that point, in order; `dropped` the optional
+/// ones that were taken never to have happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refutation {
     pub(crate) depth: usize,
@@ -65,6 +66,7 @@ pub(crate) struct Refutation {
     pub(crate) state: u32,
     pub(crate) writer: Option<usize>,
     pub(crate) order: Vec<usize>,
+    pub(crate) dropped: Vec<usize>,
 }
 
 /// How an operation left the pending set.
@@ -548,13 +550,16 @@ impl<'h, 'm, M: Model> Search<'h, 'm, M> {
             }
             state_after = frame.state_before;
         }
-        let order = self
-            .stack
-            .iter()
-            .filter(|frame| frame.how != Move::Dropped)
-            .map(|frame| self.entry_op[frame.call_entry as usize] as usize)
-            .collect();
-        self.deepest = Some(Refutation { depth, blocked, state: self.state, writer, order });
+        let (mut order, mut dropped) = (Vec::new(), Vec::new());
+        for frame in &self.stack {
+            let op = self.entry_op[frame.call_entry as usize] as usize;
+            match frame.how {
+                Move::Dropped => dropped.push(op),
+                Move::Chosen | Move::Forced => order.push(op),
+            }
+        }
+        let state = self.state;
+        self.deepest = Some(Refutation { depth, blocked, state, writer, order, dropped });
     }
 
     fn refutation(&self) -> SearchEnd {

@@ -158,7 +158,8 @@ fn stale_read_is_reported_with_key_and_operations() {
     assert_eq!(violation.operation_ids, vec![12, 11]);
     assert_eq!(
         violation.explanation,
-        "key \"k1\": get returned \"a\" by client 12 [400us, 500us] cannot be linearized; in \
+        "key \"k1\": stale read: get returned \"a\" by client 12 [400us, 500us] cannot be \
+         linearized; in \
          the longest legal order found (2 of 3 operations) the state before it is \"b\", set \
          by put \"b\" by client 11 [200us, 300us]"
     );
@@ -268,7 +269,15 @@ fn report_serializes_for_the_simulator() {
     assert_eq!(json["verdict"], "not_linearizable");
     assert_eq!(json["keys"][0]["key"], "k");
     assert_eq!(json["keys"][0]["verdict"], "not_linearizable");
-    assert_eq!(json["keys"][0]["violation"]["operation_ids"], serde_json::json!([2, 1]));
+    // The put of "a" is not needed to refute a read of "b", and nothing observed it.
+    assert_eq!(json["keys"][0]["violation"]["operation_ids"], serde_json::json!([2]));
+    assert_eq!(json["keys"][0]["violation"]["kind"], "never_written");
+    assert_eq!(json["keys"][0]["violation"]["minimal"], serde_json::json!([2]));
+    assert!(json["keys"][0]["violation"]["timeline"]
+        .as_str()
+        .unwrap()
+        .contains("get returned \"b\""));
+    assert_eq!(json["keys"][0]["candidate"], serde_json::Value::Null);
     assert_eq!(json["keys"][0]["unknown_cause"], serde_json::Value::Null);
 }
 

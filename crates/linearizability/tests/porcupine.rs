@@ -112,7 +112,7 @@ fn closing_timed_out_operations_at_their_info_line_flips_21_of_23() {
         .collect();
     assert_eq!(linearizable.len(), 23);
     let closed = FileCheckOptions {
-        read: ReadOptions { timed_out: TimedOut::ClosedAtInfoLine },
+        read: ReadOptions { timed_out: TimedOut::ClosedAtInfoLine, ..ReadOptions::default() },
         ..FileCheckOptions::default()
     };
     let mut flipped = 0;

@@ -195,7 +195,8 @@ mod tests {
         assert_eq!(history[2].outcome, Outcome::Ok(RegisterOutput::Read(None)));
         assert_eq!(history[2].id, 5);
 
-        let closed = ReadOptions { timed_out: TimedOut::ClosedAtInfoLine };
+        let closed =
+            ReadOptions { timed_out: TimedOut::ClosedAtInfoLine, ..ReadOptions::default() };
         let history = parse_jepsen(text, Path::new("t.log"), &closed).unwrap();
         assert_eq!(history[1].return_us, Some(4));
         assert_eq!(history[1].outcome, Outcome::Ok(RegisterOutput::Unobserved));

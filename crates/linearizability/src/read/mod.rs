@@ -41,6 +41,15 @@ pub enum HistoryFormat {
 }
 
 impl HistoryFormat {
+    /// The name used on the command line and in reports: `jepsen`, `kv` or `sim`.
+    pub fn name(self) -> &'static str {
+        match self {
+            HistoryFormat::JepsenRegister => "jepsen",
+            HistoryFormat::KvLog => "kv",
+            HistoryFormat::SimJson => "sim",
+        }
+    }
+
     /// Guesses the format from the first non-blank character or line; `None` if the text is
     /// blank or unrecognized.
     pub fn sniff(text: &str) -> Option<HistoryFormat> {
@@ -53,6 +62,41 @@ impl HistoryFormat {
             Some(HistoryFormat::JepsenRegister)
         } else {
             None
+        }
+    }
+}
+
+impl fmt::Display for HistoryFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A format name that is not `jepsen`, `kv` or `sim`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownFormatName {
+    /// The name given.
+    pub name: String,
+}
+
+impl fmt::Display for UnknownFormatName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown history format {:?}; expected jepsen, kv or sim", self.name)
+    }
+}
+
+impl std::error::Error for UnknownFormatName {}
+
+impl std::str::FromStr for HistoryFormat {
+    type Err = UnknownFormatName;
+
+    /// Parses `jepsen`, `kv` or `sim`, the names [`HistoryFormat::name`] gives.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "jepsen" => Ok(HistoryFormat::JepsenRegister),
+            "kv" => Ok(HistoryFormat::KvLog),
+            "sim" => Ok(HistoryFormat::SimJson),
+            _ => Err(UnknownFormatName { name: name.to_string() }),
         }
     }
 }
@@ -77,6 +121,8 @@ pub enum TimedOut {
 pub struct ReadOptions {
     /// How to treat timed-out operations.
     pub timed_out: TimedOut,
+    /// The file's format; `None` to guess it from the content (see [`HistoryFormat::sniff`]).
+    pub format: Option<HistoryFormat>,
 }
 
 /// A history read from a file.
@@ -219,7 +265,8 @@ impl fmt::Display for ReadErrorKind {
 
 impl std::error::Error for ReadError {}
 
-/// Reads a history file, guessing its format from its content. A blank file gives an empty
+/// Reads a history file in the format `options` forces, or else guessing it from its content
+/// (a file that is not in a forced format fails to parse, naming the line). A blank file gives an empty
 /// history in the format its name suggests (Jepsen for `.log`, key-value log for `.txt`, JSON
 /// otherwise).
 pub fn read_history(
@@ -229,7 +276,7 @@ pub fn read_history(
     let text = std::fs::read_to_string(path).map_err(|error| {
         ReadError::new(path, None, ReadErrorKind::Io { message: error.to_string() })
     })?;
-    let format = match HistoryFormat::sniff(&text) {
+    let format = match options.format.or_else(|| HistoryFormat::sniff(&text)) {
         Some(format) => format,
         None if text.trim().is_empty() => match path.extension().and_then(|ext| ext.to_str()) {
             Some("log") => HistoryFormat::JepsenRegister,
