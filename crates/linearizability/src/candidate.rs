@@ -54,7 +54,7 @@ pub(crate) fn verify<M: Model>(
                 return (Err(CandidateRejection::RealTime { earlier, later: operation.id }), 0);
             }
         }
-        if latest_call.map_or(true, |(latest_us, _)| latest_us < operation.call_us) {
+        if latest_call.is_none_or(|(latest_us, _)| latest_us < operation.call_us) {
             latest_call = Some((operation.call_us, operation.id));
         }
     }

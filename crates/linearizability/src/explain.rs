@@ -385,11 +385,9 @@ impl<M: Model> Drawing<'_, '_, M> {
             }
             let bar: String = bar.into_iter().collect();
             let marker = if operation.id == blocked_id { marker } else { "" };
-            let _ = writeln!(
-                out,
-                "{:>id_width$}  {:>client_width$}  {description:<operation_width$}  |{bar}|{marker}",
-                operation.id, operation.client,
-            );
+            let (id, client) = (operation.id, operation.client);
+            let _ = write!(out, "{id:>id_width$}  {client:>client_width$}  ");
+            let _ = writeln!(out, "{description:<operation_width$}  |{bar}|{marker}");
         }
     }
 
@@ -401,7 +399,7 @@ impl<M: Model> Drawing<'_, '_, M> {
             refutation.order.iter().chain(&refutation.dropped).copied().collect();
         (0..self.minimal.len())
             .filter(|op| !done.contains(op))
-            .filter(|&op| blocked.return_us.map_or(true, |t| self.minimal[op].call_us <= t))
+            .filter(|&op| blocked.return_us.is_none_or(|t| self.minimal[op].call_us <= t))
             .collect()
     }
 }

@@ -17,7 +17,15 @@
 //! - [`check`]: the same for any [`Model`]; [`KvModel`] and [`RegisterModel`] come with it.
 //! - [`check_file`]: reads a Jepsen etcd log, a Porcupine key-value log or a JSON history (see
 //!   [`read`]) and checks it with the matching model.
-//! - `examples/bench.rs`: the Porcupine histories as a table of verdicts, steps and times.
+//! - [`check_kv_with_candidates`]: the same, first verifying the servers' apply order per key
+//!   in one pass; a key whose order checks out needs no search.
+//! - [`check_path`]: what `sim check FILE [--format jepsen|kv|sim]` calls; print the result
+//!   with [`FileReport::render`].
+//! - A refuted key's [`Violation`] comes from a shrunk counterexample: its kind (stale read,
+//!   lost write, read of a value never written), the shrunk ids and a timeline
+//!   ([`Violation::render`]).
+//! - `examples/bench.rs`: the Porcupine histories as a table of verdicts, steps, times and
+//!   memory, and a comparison with Porcupine's own figures.
 //!
 //! ```
 //! use linearizability::{check_kv, Budget, KvInput, KvOperation, Outcome, Verdict};

@@ -13,11 +13,12 @@
 //! linearizable one, and the shrunk history's violation is one the original already had: adding
 //! the removed operations back cannot explain it.
 //!
-//! The loop is delta debugging: try to remove chunks of operations in call order, halving the
-//! chunk size down to single operations, and repeat single removals until none succeeds. The
-//! result is 1-minimal: removing any one remaining operation is either not allowed or makes the
-//! history linearizable. The work is bounded by a step budget, so a huge history shrinks only
-//! partly (still a valid counterexample), and everything is deterministic.
+//! The loop is delta debugging: try to remove chunks of operations, latest calls first, halving
+//! the chunk size down to single operations, and repeat single removals until none succeeds.
+//! The result is 1-minimal: removing any one remaining operation is either not allowed or makes
+//! the history linearizable. The work is bounded by step budgets, per re-check and in total, so
+//! a huge history may shrink only partly (still a valid counterexample, reported as not
+//! minimal), and everything is deterministic.
 
 use crate::history::{Operation, Outcome};
 use crate::model::Model;
@@ -32,8 +33,13 @@ pub(crate) struct Shrunk {
 }
 
 /// Model steps all the re-checks of one shrink may spend, unless the key's own search took
-/// more (then a quarter of that is allowed on top, at least).
-const SHRINK_STEPS_MIN: u64 = 2_000_000;
+/// more (then twice that).
+const SHRINK_STEPS_MIN: u64 = 500_000;
+/// Model steps one re-check may spend beyond four times what the key's own search took. A
+/// subset that takes longer to decide is kept as it is (and the result is then not claimed to
+/// be 1-minimal): some subsets of a refuted history are linearizable only after a long search,
+/// and one of those must not eat the whole shrink budget.
+const CHECK_STEPS_EXTRA: u64 = 10_000;
 
 /// Runs a search over `ops` to its end within `budget`.
 pub(crate) fn search_to_end<M: Model>(
@@ -67,34 +73,43 @@ pub(crate) fn shrink<M: Model>(
             }
         })
         .collect();
-    let mut steps_left = SHRINK_STEPS_MIN.max(key_steps.saturating_add(key_steps / 4));
+    let mut steps_left = SHRINK_STEPS_MIN.max(key_steps.saturating_mul(2));
+    let check_steps_max = key_steps.saturating_mul(4).saturating_add(CHECK_STEPS_EXTRA);
     let mut chunk = kept.len().div_ceil(2).max(1);
     loop {
         let mut removed_any = false;
-        let mut start = 0;
-        while start < kept.len() {
+        let mut undecided = false;
+        // Chunks from the end first: operations after the contradiction go most easily, and
+        // every later check is cheaper without them.
+        let mut end = kept.len();
+        while end > 0 {
             if steps_left == 0 {
                 return Shrunk { kept, complete: false };
             }
-            let end = (start + chunk).min(kept.len());
+            let start = end.saturating_sub(chunk);
             let removed = &kept[start..end];
             let rest: Vec<usize> = kept[..start].iter().chain(&kept[end..]).copied().collect();
             if removable(model, ops, removed, &rest) {
                 let subset: Vec<&Operation<M::Input, M::Output>> =
                     rest.iter().map(|&index| ops[index]).collect();
-                let check_budget = Budget { steps_max: steps_left, ..*budget };
-                let (end, steps) = search_to_end(model, &subset, &check_budget);
+                let check_budget = Budget { steps_max: steps_left.min(check_steps_max), ..*budget };
+                let (outcome, steps) = search_to_end(model, &subset, &check_budget);
                 steps_left = steps_left.saturating_sub(steps);
-                if matches!(end, SearchEnd::NotLinearizable(_)) {
-                    kept = rest;
-                    removed_any = true;
-                    continue;
+                match outcome {
+                    SearchEnd::NotLinearizable(_) => {
+                        kept = rest;
+                        removed_any = true;
+                        end = start.min(kept.len());
+                        continue;
+                    }
+                    SearchEnd::Unknown(_) => undecided = true,
+                    SearchEnd::Linearizable => {}
                 }
             }
-            start = end;
+            end = start;
         }
         if chunk == 1 && !removed_any {
-            return Shrunk { kept, complete: true };
+            return Shrunk { kept, complete: !undecided };
         }
         // Single removals repeat until a pass removes nothing; larger chunks halve.
         chunk = chunk.div_ceil(2).min(kept.len()).max(1);

@@ -97,3 +97,28 @@ fn read_errors_name_file_line_and_problem() {
     let error = check_file(&missing, &FileCheckOptions::default()).unwrap_err();
     assert!(matches!(error.kind, ReadErrorKind::Io { .. }), "{error}");
 }
+
+#[test]
+fn check_path_forces_a_format_and_renders_what_the_cli_prints() {
+    use linearizability::{check_path, Budget};
+    let path = write("stale.json", STALE_READ);
+    // The same file, sniffed and forced, gives the same report.
+    let sniffed = check_path(&path, None, &Budget::default()).unwrap();
+    let forced = check_path(&path, Some("sim".parse().unwrap()), &Budget::default()).unwrap();
+    assert_eq!(sniffed, forced);
+    assert_eq!(forced.verdict(), Some(Verdict::NotLinearizable));
+    // Forced to the wrong format, it is a read error naming the line.
+    let error = check_path(&path, Some(HistoryFormat::KvLog), &Budget::default()).unwrap_err();
+    assert_eq!(error.line, Some(1), "{error}");
+    assert!("csv".parse::<HistoryFormat>().is_err());
+
+    let text = forced.render();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("file {} (sim, 4 operations)", path.display()));
+    assert_eq!(lines[1], "key \"k1\": NOT linearizable, 3 operations, 3 steps, memo peak 2");
+    assert!(lines[2].starts_with("key \"k2\": linearizable, 1 operations"), "{text}");
+    assert!(lines[3].starts_with("total: NOT linearizable, 2 keys, "), "{text}");
+    assert!(text.contains("stale read on key \"k1\""), "{text}");
+    assert!(text.lines().all(|line| line.chars().count() <= 100), "{text}");
+    assert!(text.lines().count() <= 25, "{text}");
+}

@@ -266,9 +266,9 @@ impl fmt::Display for ReadErrorKind {
 impl std::error::Error for ReadError {}
 
 /// Reads a history file in the format `options` forces, or else guessing it from its content
-/// (a file that is not in a forced format fails to parse, naming the line). A blank file gives an empty
-/// history in the format its name suggests (Jepsen for `.log`, key-value log for `.txt`, JSON
-/// otherwise).
+/// (a file that is not in a forced format fails to parse, naming the line). A blank file gives
+/// an empty history in the format forced or, failing that, the one its name suggests (Jepsen
+/// for `.log`, key-value log for `.txt`, JSON otherwise).
 pub fn read_history(
     path: &Path,
     options: &ReadOptions,
