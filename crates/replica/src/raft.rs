@@ -19,6 +19,40 @@ pub struct Config {
     pub heartbeat_interval_us: u64,
     /// Most entries carried by one AppendEntries.
     pub append_entries_max: usize,
+    /// How soon a leader resends an unanswered AppendEntries to a follower that answered
+    /// within the last heartbeat interval. A lost message then costs this long rather than a
+    /// heartbeat interval, while a silent (dead or cut off) follower still gets only
+    /// heartbeats. 0 (the default) resends only at heartbeats.
+    pub retransmit_interval_us: u64,
+    /// How many followers a leader sends a new entry to at once: 0 (the default) means all;
+    /// otherwise it is raised to what a majority needs, and the followers that answered
+    /// most recently are chosen. The others get new entries with their next heartbeat or
+    /// answer, batched, which saves messages and costs nothing in commit latency while the
+    /// chosen ones answer.
+    pub eager_followers: usize,
+    /// Read lease: for this long after appending an entry of its term that a majority has
+    /// since stored, a leader answers gets from its own state machine, without a log round.
+    /// 0 (the default) turns leases off, and every get goes through the log.
+    ///
+    /// Why it is safe: a follower that stored the entry received it after it was appended,
+    /// and, with leases on, ignores RequestVote until `election_timeout_us_min` after it last
+    /// heard from its leader (a leader ignores them while it leads). So no other leader can
+    /// be elected until `election_timeout_us_min` after the append, as measured by the
+    /// followers' clocks. The clock assumption: clocks run at rates that differ by less than
+    /// `1 - read_lease_us / election_timeout_us_min` (a lease of 3/4 of the minimum election
+    /// timeout tolerates clocks 25% apart). `Replica::new` rejects a lease that is not below
+    /// the minimum election timeout.
+    pub read_lease_us: u64,
+    /// A follower that has not heard from its leader for this long (it may have died) holds
+    /// client requests instead of redirecting them there, and redirects them when it hears
+    /// from a leader again. Without it, clients bounce between followers and a dead leader
+    /// until the election. 0 (the default) always redirects.
+    pub silent_leader_hold_us: u64,
+    /// A leader whose oldest uncommitted entry has waited this long (it is probably cut off
+    /// from a majority) holds new client requests instead of logging them, so that they are
+    /// redirected to the next leader rather than logged, lost and answered `fail`. 0 (the
+    /// default) never holds.
+    pub stalled_hold_us: u64,
     /// Seed of the election timeout jitter (mixed with `id`, so that replicas given one seed
     /// still draw different timeouts).
     pub seed: u64,
@@ -35,6 +69,11 @@ impl Config {
             election_timeout_us_max: 300_000,
             heartbeat_interval_us: 50_000,
             append_entries_max: 64,
+            retransmit_interval_us: 0,
+            eager_followers: 0,
+            read_lease_us: 0,
+            stalled_hold_us: 0,
+            silent_leader_hold_us: 0,
             seed,
         }
     }
@@ -150,6 +189,12 @@ pub struct Replica {
     held: Vec<Message>,
     /// Every request id this replica has answered; none is answered twice.
     answered: BTreeSet<String>,
+    /// When this follower last accepted an AppendEntries from its leader.
+    leader_heard_us: u64,
+    /// While leading: when each uncommitted entry of this term was appended, by index.
+    appended_us: BTreeMap<u64, u64>,
+    /// While leading with leases on: until when gets may be answered without the log.
+    lease_until_us: u64,
 }
 
 impl Replica {
@@ -158,6 +203,7 @@ impl Replica {
         assert!(config.election_timeout_us_min < config.election_timeout_us_max);
         assert!(config.heartbeat_interval_us < config.election_timeout_us_min);
         assert!(config.append_entries_max > 0);
+        assert!(config.read_lease_us < config.election_timeout_us_min);
         assert!(!config.peers.contains(&config.id));
         let mut replica = Replica {
             config,
@@ -178,6 +224,9 @@ impl Replica {
             pending_mids: BTreeSet::new(),
             held: Vec::new(),
             answered: Default::default(),
+            leader_heard_us: 0,
+            appended_us: BTreeMap::new(),
+            lease_until_us: 0,
         };
         replica.reset_election_deadline(now_us);
         replica
@@ -197,9 +246,8 @@ impl Replica {
         match self.role {
             Role::Follower | Role::Candidate => self.election_deadline_us,
             Role::Leader => {
-                let heartbeat = self.progress.values().map(|p| p.sent_us).min().unwrap_or(u64::MAX);
-                let heartbeat = heartbeat.saturating_add(self.config.heartbeat_interval_us);
-                heartbeat.min(self.quorum_deadline_us())
+                let append = self.progress.values().map(|p| self.append_due_us(p)).min();
+                append.unwrap_or(u64::MAX).min(self.quorum_deadline_us())
             }
         }
     }
@@ -289,13 +337,26 @@ impl Replica {
                 }
                 let peers: Vec<NodeId> = self.progress.keys().copied().collect();
                 for peer in peers {
-                    let progress = &self.progress[&peer];
-                    if now_us >= progress.sent_us + self.config.heartbeat_interval_us {
+                    if now_us >= self.append_due_us(&self.progress[&peer]) {
                         self.send_append_entries(now_us, peer, actions);
                     }
                 }
             }
         }
+    }
+
+    /// When the leader next sends to a follower: a heartbeat interval after the last
+    /// AppendEntries, or sooner, the retransmit interval, if that one is unanswered and the
+    /// follower has been answering (so the message was probably lost, not the follower).
+    fn append_due_us(&self, progress: &Progress) -> u64 {
+        let answering = progress.heard_us + self.config.heartbeat_interval_us > progress.sent_us;
+        let retransmit = self.config.retransmit_interval_us > 0;
+        let interval = if retransmit && progress.in_flight && answering {
+            self.config.retransmit_interval_us.min(self.config.heartbeat_interval_us)
+        } else {
+            self.config.heartbeat_interval_us
+        };
+        progress.sent_us.saturating_add(interval)
     }
 
     /// When a leader gives up unless it hears from more followers: an election timeout after
@@ -341,6 +402,8 @@ impl Replica {
         self.role = Role::Follower;
         self.votes.clear();
         self.progress.clear();
+        self.appended_us.clear();
+        self.lease_until_us = 0;
     }
 
     fn become_candidate(&mut self, now_us: u64, actions: &mut Vec<Action>) {
@@ -371,6 +434,8 @@ impl Replica {
         self.leader = self.config.id;
         self.leader_since_us = now_us;
         self.votes.clear();
+        self.appended_us.clear();
+        self.lease_until_us = 0;
         let next_index = self.last_log_index() + 1;
         self.progress = self
             .config
@@ -405,6 +470,12 @@ impl Replica {
                 // or see a second leader in its own term.
                 return;
             }
+            if matches!(message.body, Body::RequestVote { .. }) && self.leader_is_fresh(now_us) {
+                // With read leases, a replica that recently heard from a leader must not
+                // help elect another (nor adopt the candidate's term), or a lease could
+                // overlap a new leader's term; see `Config::read_lease_us`.
+                return;
+            }
             if term > self.term {
                 self.become_follower(now_us, term, actions);
             }
@@ -427,6 +498,28 @@ impl Replica {
             }
             // Replies and hellos are never addressed to a replica; ignore them.
             Body::Hello | Body::Ok { .. } | Body::Fail { .. } | Body::Redirect { .. } => {}
+        }
+    }
+
+    /// Whether a follower's leader has been silent for `silent_leader_hold_us`.
+    fn leader_is_silent(&self, now_us: u64) -> bool {
+        let hold_us = self.config.silent_leader_hold_us;
+        hold_us > 0 && now_us >= self.leader_heard_us + hold_us
+    }
+
+    /// With leases on: whether this replica leads, or heard from its leader within the
+    /// minimum election timeout.
+    fn leader_is_fresh(&self, now_us: u64) -> bool {
+        if self.config.read_lease_us == 0 {
+            return false;
+        }
+        match self.role {
+            Role::Leader => true,
+            Role::Candidate => false,
+            Role::Follower => {
+                !self.leader.is_unknown()
+                    && now_us < self.leader_heard_us + self.config.election_timeout_us_min
+            }
         }
     }
 
@@ -538,10 +631,10 @@ impl Replica {
         self.role = Role::Follower;
         self.votes.clear();
         self.reset_election_deadline(now_us);
-        if self.leader != leader {
-            self.leader = leader;
-            self.redirect_held(actions);
-        }
+        self.leader_heard_us = now_us;
+        // Requests held while the leader was unknown or silent can go to it now.
+        self.leader = leader;
+        self.redirect_held(actions);
     }
 
     /// The hint in a refusal: the leader may resend from `hint + 1`. With no entry at
@@ -603,6 +696,7 @@ impl Replica {
             progress.match_index = progress.match_index.max(match_index);
             progress.next_index = progress.next_index.max(match_index + 1);
             self.maybe_advance_commit(actions);
+            self.maybe_release_held(now_us, actions);
         } else {
             // Retry from the follower's hint, within our log and never below what it has.
             let retry_from = match_index.saturating_add(1).min(last_log_index + 1);
@@ -629,8 +723,26 @@ impl Replica {
             return;
         }
         match self.role {
+            Role::Leader
+                if self.lease_holds(now_us) && matches!(request.body, Body::Get { .. }) =>
+            {
+                // Under a read lease no other leader exists and everything committed is
+                // applied here, so the state machine's value is current (linearizable).
+                let Body::Get { mid, key } = request.body else { unreachable!("matched a get") };
+                let value = Some(self.machine.get(&key).to_owned());
+                self.reply(request.src, Body::Ok { mid, value }, actions);
+            }
+            Role::Leader if self.is_stalled(now_us) => {
+                // Probably cut off from a majority: hold it unacted-on, so that it can be
+                // redirected to the next leader instead of failing later.
+                if !self.held.iter().any(|held| held.body.mid() == Some(mid)) {
+                    self.held.push(request);
+                }
+            }
             Role::Leader => self.log_request(now_us, request, actions),
-            Role::Follower | Role::Candidate if self.leader.is_unknown() => {
+            Role::Follower | Role::Candidate
+                if self.leader.is_unknown() || self.leader_is_silent(now_us) =>
+            {
                 // Hold it until a leader is known; it has not been acted on.
                 if !self.held.iter().any(|held| held.body.mid() == Some(mid)) {
                     self.held.push(request);
@@ -668,6 +780,28 @@ impl Replica {
         assert_eq!(index, key.0);
     }
 
+    /// Whether a read lease is in force (see [`Config::read_lease_us`]).
+    fn lease_holds(&self, now_us: u64) -> bool {
+        self.role == Role::Leader && now_us < self.lease_until_us
+    }
+
+    /// Whether this leader's oldest uncommitted entry has waited `stalled_hold_us`.
+    fn is_stalled(&self, now_us: u64) -> bool {
+        let hold_us = self.config.stalled_hold_us;
+        let oldest = self.appended_us.values().next();
+        hold_us > 0 && oldest.is_some_and(|&appended_us| now_us >= appended_us + hold_us)
+    }
+
+    /// Logs the requests a stalled leader held, once it commits again.
+    fn maybe_release_held(&mut self, now_us: u64, actions: &mut Vec<Action>) {
+        if self.role != Role::Leader || self.held.is_empty() || self.is_stalled(now_us) {
+            return;
+        }
+        for request in std::mem::take(&mut self.held) {
+            self.on_client_request(now_us, request, actions);
+        }
+    }
+
     fn redirect_held(&mut self, actions: &mut Vec<Action>) {
         let held = std::mem::take(&mut self.held);
         for request in held {
@@ -692,14 +826,30 @@ impl Replica {
         let entry = Entry { term: self.term, command };
         self.log.push(entry.clone());
         let index = self.last_log_index();
+        self.appended_us.insert(index, now_us);
         actions.push(Action::PersistEntries { from_index: index, entries: vec![entry] });
-        let idle: Vec<NodeId> =
-            self.progress.iter().filter(|(_, p)| !p.in_flight).map(|(&peer, _)| peer).collect();
-        for peer in idle {
+        for peer in self.eager_peers() {
             self.send_append_entries(now_us, peer, actions);
         }
         self.maybe_advance_commit(actions);
         index
+    }
+
+    /// The followers a new entry goes to at once (see [`Config::eager_followers`]): those
+    /// not waiting for an answer, among all or among the most recently heard.
+    fn eager_peers(&self) -> Vec<NodeId> {
+        let mut peers: Vec<(&NodeId, &Progress)> = self.progress.iter().collect();
+        let eager = self.config.eager_followers;
+        if eager > 0 {
+            // Most recently heard first; ties by id, so the choice is deterministic.
+            peers.sort_by_key(|(&peer, progress)| (std::cmp::Reverse(progress.heard_us), peer));
+            peers.truncate(eager.max(self.quorum() - 1));
+        }
+        peers
+            .into_iter()
+            .filter(|(_, progress)| !progress.in_flight)
+            .map(|(&peer, _)| peer)
+            .collect()
     }
 
     fn send_append_entries(&mut self, now_us: u64, peer: NodeId, actions: &mut Vec<Action>) {
@@ -730,6 +880,15 @@ impl Replica {
         let majority_index = matched[self.quorum() - 1];
         if majority_index > self.commit_index && self.term_at(majority_index) == Some(self.term) {
             self.commit_index = majority_index;
+            // The newest entry a majority stores was appended at `appended_us`: every one of
+            // that majority heard from us since then (see `Config::read_lease_us`).
+            if let Some(&appended_us) = self.appended_us.get(&majority_index) {
+                if self.config.read_lease_us > 0 {
+                    let until_us = appended_us + self.config.read_lease_us;
+                    self.lease_until_us = self.lease_until_us.max(until_us);
+                }
+            }
+            self.appended_us = self.appended_us.split_off(&(majority_index + 1));
             self.apply_committed(actions);
         }
     }

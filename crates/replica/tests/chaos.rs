@@ -15,7 +15,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::{config, get, put};
-use replica::{Action, Body, Command, DurableState, Entry, Input, Message, Replica, Role};
+use replica::{Action, Body, Command, Config, DurableState, Entry, Input, Message, Replica, Role};
 
 /// splitmix64, as a tiny deterministic generator for the test's own choices.
 struct Rng(u64);
@@ -45,6 +45,8 @@ struct Node {
 
 struct World {
     rng: Rng,
+    /// Applied to every replica's config, at start and on restart.
+    adjust: fn(&mut Config),
     size: u16,
     now_us: u64,
     nodes: Vec<Node>,
@@ -68,10 +70,14 @@ struct World {
 }
 
 impl World {
-    fn new(seed: u64, size: u16) -> World {
+    fn new(seed: u64, size: u16, adjust: fn(&mut Config)) -> World {
         let nodes = (0..size)
             .map(|id| Node {
-                replica: Some(Replica::new(config(id, size), DurableState::default(), 0)),
+                replica: Some(Replica::new(
+                    adjusted(config(id, size), adjust),
+                    DurableState::default(),
+                    0,
+                )),
                 disk: DurableState::default(),
                 incarnation: 0,
                 answered: BTreeSet::new(),
@@ -80,6 +86,7 @@ impl World {
             .collect();
         World {
             rng: Rng(seed),
+            adjust,
             size,
             now_us: 0,
             nodes,
@@ -186,7 +193,7 @@ impl World {
         let id = down.unwrap_or_else(|| self.rng.below(usize::from(self.size)));
         let node = &mut self.nodes[id];
         if node.replica.take().is_none() {
-            let config = config(id as u16, self.size);
+            let config = adjusted(config(id as u16, self.size), self.adjust);
             node.replica = Some(Replica::new(config, node.disk.clone(), self.now_us));
             node.incarnation += 1;
             node.answered.clear();
@@ -281,11 +288,33 @@ impl World {
     }
 }
 
+fn adjusted(mut config: Config, adjust: fn(&mut Config)) -> Config {
+    adjust(&mut config);
+    config
+}
+
 #[test]
 fn safety_holds_under_reordering_duplication_loss_partitions_and_restarts() {
+    check_safety(|_| {});
+}
+
+/// The settings `kvnode` uses, but for the read lease (whose gets have no log entry, which
+/// the checks here assume): eager replication to a majority, fast retransmit, and holding
+/// requests at a stalled leader or a follower of a silent one.
+#[test]
+fn safety_holds_with_the_process_settings_too() {
+    check_safety(|config| {
+        config.eager_followers = 2;
+        config.retransmit_interval_us = 5_000;
+        config.stalled_hold_us = 20_000;
+        config.silent_leader_hold_us = 100_000;
+    });
+}
+
+fn check_safety(adjust: fn(&mut Config)) {
     let mut committed_total = 0;
     for seed in 0..200 {
-        let mut world = World::new(seed, if seed % 2 == 0 { 3 } else { 5 });
+        let mut world = World::new(seed, if seed % 2 == 0 { 3 } else { 5 }, adjust);
         for _ in 0..3_000 {
             world.step();
         }
