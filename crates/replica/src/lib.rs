@@ -22,5 +22,7 @@ mod state_machine;
 pub use ids::NodeId;
 pub use log::{Command, Entry};
 pub use message::{Body, Message};
+#[cfg(feature = "plant")]
+pub use raft::plant::Plant;
 pub use raft::{Action, Config, DurableState, Input, Replica, Role};
 pub use state_machine::StateMachine;

@@ -53,6 +53,9 @@ pub struct Config {
     /// redirected to the next leader rather than logged, lost and answered `fail`. 0 (the
     /// default) never holds.
     pub stalled_hold_us: u64,
+    /// The planted bug this replica carries, if any (`plant` feature only; see `plant.rs`).
+    #[cfg(feature = "plant")]
+    pub plant: Option<plant::Plant>,
     /// Seed of the election timeout jitter (mixed with `id`, so that replicas given one seed
     /// still draw different timeouts).
     pub seed: u64,
@@ -74,6 +77,8 @@ impl Config {
             read_lease_us: 0,
             stalled_hold_us: 0,
             silent_leader_hold_us: 0,
+            #[cfg(feature = "plant")]
+            plant: None,
             seed,
         }
     }
@@ -362,6 +367,10 @@ impl Replica {
     /// When a leader gives up unless it hears from more followers: an election timeout after
     /// the latest time by which a majority (itself included) had answered.
     fn quorum_deadline_us(&self) -> u64 {
+        #[cfg(feature = "plant")]
+        if self.planted(plant::Plant::NeverStepDown) {
+            return u64::MAX;
+        }
         let mut heard: Vec<u64> = self.progress.values().map(|p| p.heard_us).collect();
         heard.sort_unstable_by(|a, b| b.cmp(a));
         // The leader counts itself, so it needs quorum - 1 followers.
@@ -536,6 +545,8 @@ impl Replica {
         // comparing the last entries' terms first and, on a tie, the logs' lengths.
         let up_to_date =
             (last_log_term, last_log_index) >= (self.last_log_term(), self.last_log_index());
+        #[cfg(feature = "plant")]
+        let up_to_date = up_to_date || self.planted(plant::Plant::VoteWithoutLogCheck);
         // One vote per term (§5.2); asking again in the same term gets the same answer, so a
         // candidate whose first response was lost still collects our vote.
         let free = self.voted_for.is_none() || self.voted_for == Some(candidate);
@@ -546,6 +557,8 @@ impl Replica {
             if self.voted_for.is_none() {
                 self.voted_for = Some(candidate);
                 actions.push(Action::PersistState { term: self.term, voted_for: Some(candidate) });
+                #[cfg(feature = "plant")]
+                self.plant_forget_to_persist(actions);
             }
             // Figure 2, "Rules for Servers, Followers": granting a vote restarts the timer.
             self.reset_election_deadline(now_us);
@@ -562,6 +575,10 @@ impl Replica {
         vote_granted: bool,
         actions: &mut Vec<Action>,
     ) {
+        #[cfg(feature = "plant")]
+        if self.plant_count_any_vote(now_us, voter, vote_granted, actions) {
+            return;
+        }
         if self.role != Role::Candidate || term != self.term || !vote_granted {
             return; // Not campaigning, a reply from another term, or a refusal.
         }
@@ -618,6 +635,8 @@ impl Replica {
         // Receiver rule 5: commit up to the leader's commit index, but only over entries this
         // message verified; entries past them may still differ from the leader's.
         let commit = request.leader_commit.min(last_new_index);
+        #[cfg(feature = "plant")]
+        let commit = self.plant_commit_past_verified(request.leader_commit, commit);
         if commit > self.commit_index {
             self.commit_index = commit;
             self.apply_committed(actions);
@@ -628,6 +647,8 @@ impl Replica {
     /// Recognises `leader` as the leader of the current term: a candidate gives up (§5.2), the
     /// election timer restarts, and held requests are redirected to it.
     fn follow(&mut self, now_us: u64, leader: NodeId, actions: &mut Vec<Action>) {
+        #[cfg(feature = "plant")]
+        self.plant_forget_vote(actions);
         self.role = Role::Follower;
         self.votes.clear();
         self.reset_election_deadline(now_us);
@@ -711,6 +732,12 @@ impl Replica {
     // ---- client requests ----
 
     fn on_client_request(&mut self, now_us: u64, request: Message, actions: &mut Vec<Action>) {
+        #[cfg(feature = "plant")]
+        if self.plant_stale_read(&request, actions)
+            || self.plant_log_every_put(now_us, &request, actions)
+        {
+            return;
+        }
         let Some(mid) = request.body.mid() else { return };
         if self.answered.contains(mid) || self.pending_mids.contains(mid) {
             return; // A request that arrives twice is answered once.
@@ -778,6 +805,8 @@ impl Replica {
         self.pending.insert(key, Pending { client, mid, put });
         let index = self.append(now_us, command, actions);
         assert_eq!(index, key.0);
+        #[cfg(feature = "plant")]
+        self.plant_ack_early(key, actions);
     }
 
     /// Whether a read lease is in force (see [`Config::read_lease_us`]).
@@ -878,7 +907,10 @@ impl Replica {
         matched.push(self.last_log_index());
         matched.sort_unstable_by(|a, b| b.cmp(a));
         let majority_index = matched[self.quorum() - 1];
-        if majority_index > self.commit_index && self.term_at(majority_index) == Some(self.term) {
+        let ours = self.term_at(majority_index) == Some(self.term);
+        #[cfg(feature = "plant")]
+        let ours = ours || self.planted(plant::Plant::CommitOldTerm);
+        if majority_index > self.commit_index && ours {
             self.commit_index = majority_index;
             // The newest entry a majority stores was appended at `appended_us`: every one of
             // that majority heard from us since then (see `Config::read_lease_us`).
@@ -900,7 +932,10 @@ impl Replica {
             self.last_applied += 1;
             let index = self.last_applied;
             let entry = &self.log[index as usize - 1];
+            #[cfg(not(feature = "plant"))]
             let read = self.machine.apply(&entry.command);
+            #[cfg(feature = "plant")]
+            let read = plant::apply(self.config.plant, &mut self.machine, index, &entry.command);
             let (term, mid) = (entry.term, entry.command.mid().map(str::to_owned));
             self.answer_pending(index, term, mid, read, actions);
         }
@@ -958,3 +993,7 @@ fn splitmix64(x: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+#[cfg(feature = "plant")]
+#[path = "plant.rs"]
+pub mod plant;
