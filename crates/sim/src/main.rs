@@ -73,6 +73,21 @@ enum Command {
         #[arg(long)]
         swarm: bool,
     },
+    /// Check a history file for linearizability and explain any violation.
+    ///
+    /// Reads Jepsen etcd logs (a compare-and-set register), key-value logs, or a simulator
+    /// report or history JSON. Exit codes: 0 linearizable (or an empty history, which gets
+    /// no verdict), 2 bad input, 3 not linearizable, 5 budget spent without a verdict.
+    Check {
+        /// The history file.
+        file: PathBuf,
+        /// The file's format: jepsen, kv or sim; guessed from the content when absent.
+        #[arg(long)]
+        format: Option<String>,
+        /// Most search steps per key before the verdict is `unknown`.
+        #[arg(long, default_value_t = linearizability::Budget::default().steps_max)]
+        steps_max: u64,
+    },
     /// Merge shard summaries (summary.json files) into the summary of the whole sweep.
     Merge {
         /// The shards' summary.json files.
@@ -101,6 +116,9 @@ fn main() -> ExitCode {
         Command::Sweep { scenarios, seeds, jobs, shard, out, check_determinism, swarm } => {
             let args = SweepArgs { scenarios, seeds, jobs, shard, out, check_determinism, swarm };
             run_sweep(args)
+        }
+        Command::Check { file, format, steps_max } => {
+            run_check(&file, format.as_deref(), steps_max)
         }
         Command::Merge { summaries, out } => run_merge(&summaries, &out),
         Command::Bench { scenarios, seeds } => run_bench(scenarios, seeds),
@@ -368,6 +386,37 @@ fn print_summary(summary: &Summary) {
         );
         for mismatch in &audit.mismatches {
             println!("  MISMATCH   {mismatch}");
+        }
+    }
+}
+
+// ---- check ----
+
+fn run_check(path: &Path, format: Option<&str>, steps_max: u64) -> ExitCode {
+    let format = match format.map(str::parse::<linearizability::read::HistoryFormat>).transpose() {
+        Ok(format) => format,
+        Err(error) => return bad_input(format!("--format: {error}")),
+    };
+    let budget = linearizability::Budget { steps_max, ..Default::default() };
+    let started = Instant::now();
+    let report = match linearizability::check_path(path, format, &budget) {
+        Ok(report) => report,
+        Err(error) => return bad_input(error),
+    };
+    let elapsed = started.elapsed();
+    print!("{}", report.render());
+    println!("time         {:.3} ms wall", elapsed.as_secs_f64() * 1e3);
+    match report.verdict() {
+        None => {
+            println!("verdict      none: the history is empty");
+            ExitCode::SUCCESS
+        }
+        Some(linearizability::Verdict::Linearizable) => ExitCode::SUCCESS,
+        Some(linearizability::Verdict::NotLinearizable) => {
+            ExitCode::from(Class::Linearizability.exit_code())
+        }
+        Some(linearizability::Verdict::Unknown) => {
+            ExitCode::from(Class::CheckerUnknown.exit_code())
         }
     }
 }

@@ -200,8 +200,12 @@ impl RunReport {
         outcome: Outcome,
     ) -> RunReport {
         let history = outcome.workload.history();
-        let linearizability =
-            linearizability::check_kv(&history, &linearizability::Budget::default());
+        let candidates = apply_order(&history, &outcome.workload, &outcome.applied_mids);
+        let linearizability = linearizability::check_kv_with_candidates(
+            &history,
+            &candidates,
+            &linearizability::Budget::default(),
+        );
         let live = !outcome.liveness.as_ref().is_some_and(LivenessReport::failed);
         // A safety failure outranks everything; a definite liveness failure outranks a
         // checker that could not decide.
@@ -448,4 +452,25 @@ fn describe_operation(op: &KvOperation) -> String {
 pub fn replay_command(path: &str, seed: u64, swarm: bool) -> String {
     let swarm = if swarm { " --swarm" } else { "" };
     format!("sim run {path} --seed {seed}{swarm}")
+}
+
+/// The servers' apply order per key, as history operation ids: the candidate linearization
+/// the checker verifies in linear time before it searches. A put applied through two log
+/// entries took effect at the first, so only first occurrences count.
+fn apply_order(
+    history: &[KvOperation],
+    workload: &crate::workload::Workload,
+    applied_mids: &[std::sync::Arc<str>],
+) -> linearizability::Candidates {
+    let by_mid: std::collections::BTreeMap<&str, &KvOperation> =
+        history.iter().filter_map(|op| workload.mid_of(op.id).map(|mid| (mid, op))).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut candidates = linearizability::Candidates::new();
+    for mid in applied_mids {
+        let Some(op) = by_mid.get(&**mid) else { continue };
+        if seen.insert(op.id) {
+            candidates.entry(op.key.clone()).or_default().push(op.id);
+        }
+    }
+    candidates
 }

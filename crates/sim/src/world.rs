@@ -241,6 +241,9 @@ pub struct Outcome {
     pub liveness: Option<LivenessReport>,
     /// Swarm mode's choice for this seed.
     pub swarm: Option<Mix>,
+    /// The request ids of the committed client commands, in log order: the servers' apply
+    /// order, which the checker tries as a ready-made linearization.
+    pub applied_mids: Vec<std::sync::Arc<str>>,
 }
 
 /// What a fault of the scenario did, so its end can undo exactly that.
@@ -457,6 +460,7 @@ impl<'a> World<'a> {
             oracle.into_report()
         });
         let families = self.families();
+        let applied_mids = self.applied_mids();
         Outcome {
             trace_error: self.trace_error,
             failure: self.failure,
@@ -475,7 +479,26 @@ impl<'a> World<'a> {
             clock_drift_ppm: self.nodes.iter().map(|node| node.clock.drift_ppm).collect(),
             liveness,
             swarm: self.swarm,
+            applied_mids,
         }
+    }
+
+    /// The committed client commands' request ids in log order, read from the replica that
+    /// knows the longest committed prefix (committed prefixes agree, or an invariant broke).
+    fn applied_mids(&self) -> Vec<std::sync::Arc<str>> {
+        let Some(node) = self.nodes.iter().max_by_key(|node| node.replica.commit_index()) else {
+            return Vec::new();
+        };
+        let committed = node.replica.commit_index() as usize;
+        node.replica.log()[..committed]
+            .iter()
+            .filter_map(|entry| match &entry.command {
+                replica::Command::Put { mid, .. } | replica::Command::Get { mid, .. } => {
+                    Some(mid.clone())
+                }
+                replica::Command::Noop => None,
+            })
+            .collect()
     }
 
     /// Each fault family of the run: whether it was configured and how often it fired.

@@ -108,3 +108,32 @@ fn sharded_sweeps_merge_into_the_unsharded_summary() {
     assert_eq!(read("merged/summary.json"), read("whole/summary.json"));
     assert_eq!(read("merged/junit.xml"), read("whole/junit.xml"));
 }
+
+#[test]
+fn check_reports_a_stale_read_naming_the_key_and_operations_with_exit_3() {
+    let dir = scratch("check");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stale_read.json");
+    let output = sim(&["check", fixture.to_str().unwrap()], &dir);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("key \"k1\": NOT linearizable"), "{stdout}");
+    assert!(stdout.contains("key \"k2\": linearizable"), "{stdout}");
+    assert!(stdout.contains("stale read"), "{stdout}");
+    for operation in
+        ["  0      22  put \"a\"", "  1      22  put \"b\"", "  3      23  get returned \"a\""]
+    {
+        assert!(stdout.contains(operation), "{operation:?} missing from:\n{stdout}");
+    }
+}
+
+#[test]
+fn check_rejects_a_history_in_the_wrong_format_with_exit_2() {
+    let dir = scratch("check-bad");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stale_read.json");
+    let output = sim(&["check", fixture.to_str().unwrap(), "--format", "jepsen"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("stale_read.json:1"), "{}", text(&output.stderr));
+    let unknown = sim(&["check", fixture.to_str().unwrap(), "--format", "csv"], &dir);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("--format"), "{}", text(&unknown.stderr));
+}

@@ -33,9 +33,19 @@ pub fn parse_jepsen(
 ) -> Result<Vec<RegisterOperation>, ReadError> {
     let mut open = OpenCalls::new();
     let mut history = Vec::new();
+    // The first non-blank line that is not an operation: skipped, unless no line is one, in
+    // which case the file is not a Jepsen log at all (a wrongly forced format, say).
+    let mut first_skipped: Option<(usize, &str)> = None;
+    let mut operation_lines = 0;
     for (index, line) in text.lines().enumerate() {
         let line_number = index + 1;
-        let Some((_, fields)) = line.split_once(LINE_PREFIX) else { continue };
+        let Some((_, fields)) = line.split_once(LINE_PREFIX) else {
+            if !line.trim().is_empty() && first_skipped.is_none() {
+                first_skipped = Some((line_number, line));
+            }
+            continue;
+        };
+        operation_lines += 1;
         let mut tokens = fields.split_whitespace();
         let process_field = tokens.next().unwrap_or("");
         if process_field == ":nemesis" {
@@ -90,6 +100,11 @@ pub fn parse_jepsen(
             }
         };
         history.push(operation(process, call_line, invoked, return_line, outcome));
+    }
+    if let (0, Some((line_number, line))) = (operation_lines, first_skipped) {
+        let shown: String = line.chars().take(60).collect();
+        let expected = "an `INFO  jepsen.util - <process> <type> <f> <value>` line";
+        return Err(ReadError::malformed(path, line_number, expected, &shown));
     }
     for (process, call_line, input) in open.into_remaining() {
         history.push(operation(process, call_line, input, None, Outcome::Unknown));
@@ -216,5 +231,17 @@ mod tests {
             "INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0\t:ok\t:write\t1\n";
         let error = parse(text).unwrap_err();
         assert!(matches!(error.kind, ReadErrorKind::CompletionMismatch { process: 0, .. }));
+    }
+
+    #[test]
+    fn a_file_without_any_operation_line_is_an_error_naming_its_first_line() {
+        let text = "\n{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}\n";
+        let error = parse_jepsen(text, Path::new("h.txt"), &ReadOptions::default()).unwrap_err();
+        let message = error.to_string();
+        assert!(message.starts_with("h.txt:2"), "{message}");
+        assert!(message.contains("jepsen.util"), "{message}");
+        assert!(parse_jepsen("", Path::new("empty.log"), &ReadOptions::default())
+            .unwrap()
+            .is_empty());
     }
 }
