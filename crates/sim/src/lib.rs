@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod dist;
 pub mod hash;
+pub mod html;
 pub mod invariants;
 pub mod liveness;
 pub mod report;
