@@ -151,6 +151,9 @@ impl Replica {
         if !self.planted(Plant::StaleRead) || self.role != Role::Leader {
             return false;
         }
+        if self.answered.contains(mid) || self.pending_mids.contains(mid) {
+            return true; // A copy of a request already handled is dropped, as without the bug.
+        }
         let value = Some(self.machine.get(key).to_owned());
         self.reply(request.src, Body::Ok { mid: mid.clone(), value }, actions);
         true
@@ -185,7 +188,10 @@ impl Replica {
         if !self.planted(Plant::AckBeforeMajority) {
             return;
         }
-        if let Some(pending) = self.pending.remove(&key).filter(|pending| pending.put) {
+        if !self.pending.get(&key).is_some_and(|pending| pending.put) {
+            return; // Gets are still answered when applied.
+        }
+        if let Some(pending) = self.pending.remove(&key) {
             self.pending_mids.remove(&pending.mid);
             self.reply(pending.client, Body::Ok { mid: pending.mid, value: None }, actions);
         }
