@@ -11,8 +11,11 @@ pub mod clock;
 pub mod dist;
 pub mod hash;
 pub mod html;
+#[cfg(feature = "plant")]
+pub mod hunt;
 pub mod invariants;
 pub mod liveness;
+pub mod plant;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -45,6 +45,9 @@ enum Command {
         /// Swarm mode: the seed chooses which fault families are on and how strong.
         #[arg(long)]
         swarm: bool,
+        /// Every replica carries this planted bug (needs the `plant` feature; see `sim hunt`).
+        #[arg(long, value_name = "NAME")]
+        plant: Option<String>,
     },
     /// Run every (scenario, seed) pair on all cores and summarize.
     ///
@@ -70,6 +73,36 @@ enum Command {
         #[arg(long)]
         check_determinism: bool,
         /// Swarm mode: each seed chooses which fault families are on and how strong.
+        #[arg(long)]
+        swarm: bool,
+        /// Every replica carries this planted bug (needs the `plant` feature; see `sim hunt`).
+        #[arg(long, value_name = "NAME")]
+        plant: Option<String>,
+    },
+    /// Hunt planted bugs: how many seeds until the simulator catches one (`plant` feature).
+    ///
+    /// `--list` names the bugs; `--plant NAME --seeds 1..N [SCENARIO...]` runs seeds in
+    /// order until a run fails (exit 1) or none does (exit 0); `--table` prints the
+    /// seeds-to-catch table of docs/planted.md.
+    Hunt {
+        /// Scenario files; defaults to the hunting grounds of the table.
+        scenarios: Vec<PathBuf>,
+        /// List the planted bugs, one per line with a short description.
+        #[arg(long)]
+        list: bool,
+        /// The planted bug to hunt.
+        #[arg(long, value_name = "NAME")]
+        plant: Option<String>,
+        /// Seeds to try, FIRST..LAST with both included.
+        #[arg(long, default_value = "1..100")]
+        seeds: String,
+        /// Print the seeds-to-catch table for every bug and hunting ground.
+        #[arg(long)]
+        table: bool,
+        /// Worker threads; defaults to the number of cores.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Swarm mode for every scenario.
         #[arg(long)]
         swarm: bool,
     },
@@ -110,12 +143,24 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, report_dir, trace, swarm } => {
-            run(&scenario, seed, &report_dir, trace.as_deref(), swarm)
+        Command::Run { scenario, seed, report_dir, trace, swarm, plant } => {
+            run(&scenario, seed, &report_dir, trace.as_deref(), swarm, plant.as_deref())
         }
-        Command::Sweep { scenarios, seeds, jobs, shard, out, check_determinism, swarm } => {
-            let args = SweepArgs { scenarios, seeds, jobs, shard, out, check_determinism, swarm };
+        Command::Sweep { scenarios, seeds, jobs, shard, out, check_determinism, swarm, plant } => {
+            let args =
+                SweepArgs { scenarios, seeds, jobs, shard, out, check_determinism, swarm, plant };
             run_sweep(args)
+        }
+        Command::Hunt { scenarios, list, plant, seeds, table, jobs, swarm } => {
+            let jobs = jobs.unwrap_or_else(cores);
+            let args = sim::plant::HuntArgs { scenarios, list, plant, seeds, table, jobs, swarm };
+            match sim::plant::hunt_command(&args) {
+                Ok((text, code)) => {
+                    print!("{text}");
+                    ExitCode::from(code)
+                }
+                Err(message) => bad_input(message),
+            }
         }
         Command::Check { file, format, steps_max } => {
             run_check(&file, format.as_deref(), steps_max)
@@ -123,6 +168,11 @@ fn main() -> ExitCode {
         Command::Merge { summaries, out } => run_merge(&summaries, &out),
         Command::Bench { scenarios, seeds } => run_bench(scenarios, seeds),
     }
+}
+
+/// The number of cores, the default worker count.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 fn bad_input(message: impl std::fmt::Display) -> ExitCode {
@@ -151,12 +201,16 @@ fn run(
     report_dir: &Path,
     trace: Option<&Path>,
     swarm: bool,
+    plant: Option<&str>,
 ) -> ExitCode {
     let mut loaded = match load(path) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
     loaded.scenario.swarm |= swarm;
+    if let Some(Err(message)) = plant.map(|name| sim::plant::apply(&mut loaded.scenario, name)) {
+        return bad_input(message);
+    }
     let seed = seed.or(loaded.scenario.seed).unwrap_or(0);
     let shown = path.display().to_string();
     let report = match trace {
@@ -171,6 +225,8 @@ fn run(
             }
         },
     };
+    let mut report = report;
+    report.replay = sim::plant::replay(&report.replay, plant);
     print!("{}", report.summary());
     let stem = path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy());
     let report_path = report_dir.join(format!("{stem}-seed{seed}.json"));
@@ -215,6 +271,7 @@ struct SweepArgs {
     out: Option<PathBuf>,
     check_determinism: bool,
     swarm: bool,
+    plant: Option<String>,
 }
 
 /// Draws progress: a bar on a terminal, a plain line every few seconds otherwise.
@@ -279,6 +336,12 @@ fn run_sweep(args: SweepArgs) -> ExitCode {
         match load(path) {
             Ok(mut loaded) => {
                 loaded.scenario.swarm |= args.swarm;
+                let plant = args.plant.as_deref();
+                if let Some(Err(e)) =
+                    plant.map(|name| sim::plant::apply(&mut loaded.scenario, name))
+                {
+                    return bad_input(e);
+                }
                 scenarios.push((path.display().to_string(), loaded));
             }
             Err(code) => return code,
@@ -293,9 +356,7 @@ fn run_sweep(args: SweepArgs) -> ExitCode {
     if let Err(error) = std::fs::create_dir_all(&out) {
         return harness_error(format!("cannot create {}: {error}", out.display()));
     }
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let jobs = args.jobs.unwrap_or_else(cores);
     let runs_path = out.join("runs.jsonl");
     let plan = SweepPlan {
         scenarios: &scenarios,

@@ -77,6 +77,30 @@ pub struct Scenario {
     /// Swarm mode: each seed chooses which fault families are on, and how strong.
     #[serde(default)]
     pub swarm: bool,
+    /// Extensions of the course's client model; the defaults are the course's clients.
+    #[serde(default)]
+    pub clients: Clients,
+    /// The planted bug every replica carries (`sim run --plant`); never read from a file.
+    #[cfg(feature = "plant")]
+    #[serde(skip)]
+    pub plant: Option<replica::Plant>,
+}
+
+/// How the clients differ from the course's. The defaults change nothing, so a scenario
+/// without `clients` draws exactly what it drew before.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clients {
+    /// With N above 0, every client reads and writes the same N keys (`key-0` to
+    /// `key-{N-1}`), so one client's write is another's read; 0 keeps the course's model,
+    /// where each client reads only keys it wrote itself.
+    #[serde(default)]
+    pub keys: u32,
+    /// A request unanswered this long is abandoned (it stays in the history as unknown) and
+    /// its operation is sent again under a new request id to another living replica. 0 (the
+    /// default) never times out, as the course's clients.
+    #[serde(default)]
+    pub timeout_ms: u64,
 }
 
 /// One scheduled fault. The course's five types take only `type` and `time`; the fault
@@ -420,6 +444,12 @@ pub struct Network {
     /// Extra loss on single directed links, on top of `drops`.
     #[serde(default)]
     pub links: Vec<LinkLoss>,
+    /// Probability that a client's request reaches its replica a second time, late.
+    #[serde(default, deserialize_with = "probability")]
+    pub client_duplicate_ratio: f64,
+    /// The late copy of a client request arrives uniformly between `delay_us_min` and this.
+    #[serde(default = "default_client_duplicate_delay_us_max")]
+    pub client_duplicate_delay_us_max: u64,
 }
 
 impl Default for Network {
@@ -432,6 +462,8 @@ impl Default for Network {
             pareto_shape: default_pareto_shape(),
             duplicate_ratio: 0.0,
             links: Vec::new(),
+            client_duplicate_ratio: 0.0,
+            client_duplicate_delay_us_max: default_client_duplicate_delay_us_max(),
         }
     }
 }
@@ -580,6 +612,9 @@ pub struct Timing {
     /// Longest a leader stays silent towards a follower.
     #[serde(default = "default_heartbeat_interval_ms")]
     pub heartbeat_interval_ms: u64,
+    /// Most entries one AppendEntries carries; a lagging follower catches up in batches.
+    #[serde(default = "default_append_entries_max")]
+    pub append_entries_max: usize,
 }
 
 impl Default for Timing {
@@ -588,6 +623,7 @@ impl Default for Timing {
             election_timeout_ms_min: default_election_timeout_ms_min(),
             election_timeout_ms_max: default_election_timeout_ms_max(),
             heartbeat_interval_ms: default_heartbeat_interval_ms(),
+            append_entries_max: default_append_entries_max(),
         }
     }
 }
@@ -627,6 +663,12 @@ fn default_heartbeat_interval_ms() -> u64 {
 }
 fn default_pareto_shape() -> f64 {
     1.5
+}
+fn default_append_entries_max() -> usize {
+    64
+}
+fn default_client_duplicate_delay_us_max() -> u64 {
+    1_000_000
 }
 fn default_probe_interval_ms() -> u64 {
     1_000
@@ -807,6 +849,15 @@ impl Scenario {
             return Err(invalid(
                 "timing.heartbeat_interval_ms",
                 "must be above 0 and below election_timeout_ms_min".to_owned(),
+            ));
+        }
+        if timing.append_entries_max == 0 {
+            return Err(invalid("timing.append_entries_max", "must be at least 1".to_owned()));
+        }
+        if self.network.client_duplicate_delay_us_max < self.network.delay_us_min {
+            return Err(invalid(
+                "network.client_duplicate_delay_us_max",
+                "must not be below delay_us_min".to_owned(),
             ));
         }
         if self.requests == 0 {

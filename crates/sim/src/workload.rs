@@ -8,6 +8,12 @@
 //! living replica; on `redirect` or `fail` the client resends the same operation at once
 //! under a new request id to the reply's `leader`. Clients never time out.
 //!
+//! Two extensions, both off by default (`clients` in the scenario): shared keys, where every
+//! client reads and writes one small pool of keys so that one client's write is another's
+//! read (a stale read shows only then), and client timeouts, where a request unanswered for
+//! a while is abandoned and its operation sent again under a new id to another replica, as
+//! real clients do when a leader goes silent.
+//!
 //! Each request id is one operation of the history: invoked when sent, completed when its
 //! reply arrives, with outcome ok (and the value read), failed (`fail` or `redirect`: the
 //! replica promises it never took effect) or unknown (never answered). Every put writes a
@@ -47,6 +53,10 @@ struct Request {
     reply: Option<(u64, Reply)>,
     /// Sent by the liveness oracle rather than the scheduled workload.
     probe: bool,
+    /// The replica it was sent to.
+    dst: NodeId,
+    /// Timed out and sent again under another id: a late reply is recorded, never acted on.
+    abandoned: bool,
 }
 
 /// How a request was answered.
@@ -115,6 +125,8 @@ pub struct Workload {
     probes_started: u64,
     /// When the first probe write was acknowledged `ok`.
     probe_ok_us: Option<u64>,
+    /// The shared key pool's size; 0 for the course's own-keys model.
+    shared_keys: u32,
 }
 
 impl Workload {
@@ -141,7 +153,42 @@ impl Workload {
             stats: RequestStats::default(),
             probes_started: 0,
             probe_ok_us: None,
+            shared_keys: 0,
         }
+    }
+
+    /// Every client reads and writes the same `keys` keys (0 keeps the course's model).
+    pub fn share_keys(mut self, keys: u32) -> Workload {
+        self.shared_keys = keys;
+        self
+    }
+
+    /// Requests sent so far; the latest has index `request_count() - 1`.
+    pub fn request_count(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Request `index` timed out at `now_us`: if it is still unanswered, it is abandoned
+    /// and its operation sent again, under a new id, to a living replica other than the one
+    /// that kept it. Returns that request.
+    pub fn on_timeout(&mut self, now_us: u64, index: usize, alive: &[bool]) -> Option<Message> {
+        let request = &mut self.requests[index];
+        if request.abandoned || !self.outstanding.contains_key(&request.mid) {
+            return None;
+        }
+        request.abandoned = true;
+        let (client, operation, probe, silent) =
+            (request.client, request.operation.clone(), request.probe, request.dst);
+        let mut others = alive.to_vec();
+        if let Some(slot) = others.get_mut(usize::from(silent.0)) {
+            *slot = false;
+        }
+        if !others.contains(&true) {
+            others = alive.to_vec();
+        }
+        let client_index = self.client_index(client).expect("requests come from clients");
+        self.clients[client_index].leader = NodeId::UNKNOWN;
+        Some(self.send(now_us, client, NodeId::UNKNOWN, operation, &others, probe))
     }
 
     /// Whether `id` names one of the clients.
@@ -172,7 +219,13 @@ impl Workload {
             .filter(|(_, value)| value.is_some())
             .map(|(key, _)| key)
             .collect();
-        let operation = if wants_get && !acknowledged.is_empty() {
+        let operation = if self.shared_keys > 0 {
+            let key = format!("key-{}", self.rng.below(u64::from(self.shared_keys)));
+            match wants_get {
+                true => Operation::Get { key },
+                false => Operation::Put { key, value: self.unique_value() },
+            }
+        } else if wants_get && !acknowledged.is_empty() {
             let key = acknowledged[self.rng.below(acknowledged.len() as u64) as usize].clone();
             Operation::Get { key }
         } else {
@@ -269,8 +322,16 @@ impl Workload {
         self.latencies_us.push(now_us - request.call_us);
         let operation = request.operation.clone();
         let probe = request.probe;
+        let abandoned = request.abandoned;
         if probe && matches!(kind, Reply::Ok { .. }) {
             self.probe_ok_us.get_or_insert(now_us);
+        }
+        if abandoned {
+            // Its operation lives on in the request that replaced it: recorded, not acted on.
+            if let Reply::Ok { .. } = kind {
+                self.stats.ok += 1;
+            }
+            return Ok(None);
         }
         let client = &mut self.clients[client_index];
         client.leader = reply.leader;
@@ -334,7 +395,16 @@ impl Workload {
         };
         self.stats.requests += 1;
         self.outstanding.insert(mid.clone(), self.requests.len());
-        self.requests.push(Request { mid, client, operation, call_us: now_us, reply: None, probe });
+        self.requests.push(Request {
+            mid,
+            client,
+            operation,
+            call_us: now_us,
+            reply: None,
+            probe,
+            dst,
+            abandoned: false,
+        });
         Message { src: client, dst, leader, body }
     }
 

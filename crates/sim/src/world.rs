@@ -56,6 +56,8 @@ enum Event {
     Probe,
     /// The liveness oracle's deadline.
     Deadline,
+    /// A client's request `index` has waited its timeout (`clients.timeout_ms`).
+    Timeout(usize),
 }
 
 /// A queued event; the heap pops the smallest `(time_us, seq)` first.
@@ -169,6 +171,10 @@ pub struct FaultCounters {
     pub shaped_delays: u64,
     /// Ticks of replicas whose clocks drift.
     pub skewed_ticks: u64,
+    /// Client requests delivered a second time, late (`network.client_duplicate_ratio`).
+    pub client_duplicated: u64,
+    /// Client requests abandoned after `clients.timeout_ms` and sent again elsewhere.
+    pub client_timeouts: u64,
 }
 
 /// A fault family: whether the run configured it, and how often it fired.
@@ -301,6 +307,71 @@ pub struct World<'a> {
     restarts_rng: Rng,
     oracle: Option<Oracle>,
     swarm: Option<Mix>,
+    /// Watches that a leader cut off from a majority gives up (with the liveness oracle on).
+    quorum_watch: QuorumWatch,
+}
+
+/// The check that a leader which hears from no majority stops leading. A leader that keeps
+/// leading a minority holds its clients' requests hostage until the partition heals, so with
+/// the liveness oracle on, a replica that leads for more than two maximum election timeouts
+/// (virtual time, so the slowest allowed clock still fits) after it last heard from a
+/// majority fails the run's liveness verdict.
+#[derive(Clone, Debug)]
+struct QuorumWatch {
+    /// When each replica (row) last received a message from each replica (column).
+    heard_us: Vec<Vec<u64>>,
+    /// The term each replica leads and since when, if it leads.
+    leading: Vec<Option<(u64, u64)>>,
+    /// The allowed time without a majority, virtual microseconds.
+    bound_us: u64,
+    /// The first leader seen overstaying, described.
+    overstayed: Option<String>,
+}
+
+impl QuorumWatch {
+    fn new(replicas: usize, bound_us: u64) -> QuorumWatch {
+        QuorumWatch {
+            heard_us: vec![vec![0; replicas]; replicas],
+            leading: vec![None; replicas],
+            bound_us,
+            overstayed: None,
+        }
+    }
+
+    /// Replica `index` stepped at `now_us`; `tick` says whether on its own timer, the only
+    /// moment it can notice that it lost its majority.
+    fn after_step(&mut self, now_us: u64, index: usize, replica: &Replica, tick: bool) {
+        if replica.role() != Role::Leader {
+            self.leading[index] = None;
+            return;
+        }
+        let term = replica.term();
+        let since_us = match self.leading[index] {
+            Some((led, since_us)) if led == term => since_us,
+            _ => {
+                self.leading[index] = Some((term, now_us));
+                now_us
+            }
+        };
+        // A majority counts the leader itself, so it must have heard from n/2 others.
+        let needed = self.heard_us.len() / 2;
+        if !tick || needed == 0 || self.overstayed.is_some() {
+            return;
+        }
+        let mut heard: Vec<u64> = (0..self.heard_us.len())
+            .filter(|&peer| peer != index)
+            .map(|peer| self.heard_us[index][peer])
+            .collect();
+        heard.sort_unstable_by(|a, b| b.cmp(a));
+        let majority_us = heard[needed - 1].max(since_us);
+        if now_us > majority_us + self.bound_us {
+            self.overstayed = Some(format!(
+                "leader kept leading: {} led term {term} for {} ms without hearing from a majority",
+                replica.id(),
+                (now_us - majority_us) / 1_000
+            ));
+        }
+    }
 }
 
 impl<'a> World<'a> {
@@ -328,6 +399,11 @@ impl<'a> World<'a> {
                 config.election_timeout_us_min = timing.election_timeout_ms_min * 1_000;
                 config.election_timeout_us_max = timing.election_timeout_ms_max * 1_000;
                 config.heartbeat_interval_us = timing.heartbeat_interval_ms * 1_000;
+                config.append_entries_max = timing.append_entries_max;
+                #[cfg(feature = "plant")]
+                {
+                    config.plant = scenario.plant;
+                }
                 let replica = Replica::new(config.clone(), DurableState::default(), 0);
                 Node {
                     replica,
@@ -364,7 +440,8 @@ impl<'a> World<'a> {
             believed_leader: NodeId::UNKNOWN,
             network: Rng::new(seed, Stream::Network),
             faults: Rng::new(seed, Stream::Faults),
-            workload: Workload::new(count, scenario.mix, Rng::new(seed, Stream::Workload)),
+            workload: Workload::new(count, scenario.mix, Rng::new(seed, Stream::Workload))
+                .share_keys(scenario.clients.keys),
             invariants: Invariants::new(n),
             operations_started: 0,
             events: 0,
@@ -389,6 +466,7 @@ impl<'a> World<'a> {
             restarts_rng: Rng::new(seed, Stream::Restarts),
             oracle,
             swarm,
+            quorum_watch: QuorumWatch::new(n, 2 * timing.election_timeout_ms_max * 1_000),
             scenario,
         };
         // The run ends at the scenario's end, or just after the oracle's deadline (so the
@@ -457,7 +535,13 @@ impl<'a> World<'a> {
             } else if let Some(reason) = &self.stopped_early {
                 oracle.cut_short(reason);
             }
-            oracle.into_report()
+            let mut report = oracle.into_report();
+            if let (Some(overstayed), None) = (self.quorum_watch.overstayed.take(), &report.skipped)
+            {
+                report.recovered = false;
+                report.diagnosis.get_or_insert(overstayed);
+            }
+            report
         });
         let families = self.families();
         let applied_mids = self.applied_mids();
@@ -533,6 +617,11 @@ impl<'a> World<'a> {
                 "schedule",
                 !scenario.schedule.is_empty(),
                 c.dropped_by_schedule + c.delayed_by_schedule,
+            ),
+            family(
+                "client_duplication",
+                scenario.network.client_duplicate_ratio > 0.0,
+                c.client_duplicated,
             ),
         ]
     }
@@ -628,6 +717,10 @@ impl<'a> World<'a> {
             Event::Heal => trace.u64(9),
             Event::Probe => trace.u64(10),
             Event::Deadline => trace.u64(11),
+            Event::Timeout(index) => {
+                trace.u64(12);
+                trace.u64(*index as u64);
+            }
         }
     }
 
@@ -636,7 +729,13 @@ impl<'a> World<'a> {
             Event::Deliver(message) => {
                 let index = usize::from(message.dst.0);
                 match self.nodes[index].state {
-                    NodeState::Up => self.step(index, Input::Receive(message)),
+                    NodeState::Up => {
+                        let src = usize::from(message.src.0);
+                        if let Some(heard_us) = self.quorum_watch.heard_us[index].get_mut(src) {
+                            *heard_us = self.now_us;
+                        }
+                        self.step(index, Input::Receive(message))
+                    }
                     // A frozen process's socket still queues what arrives.
                     NodeState::Paused => {
                         self.counters.held_by_pause += 1;
@@ -686,6 +785,13 @@ impl<'a> World<'a> {
                     oracle.judge(&observed, outstanding);
                 }
             }
+            Event::Timeout(index) => {
+                let alive = self.alive();
+                if let Some(retry) = self.workload.on_timeout(self.now_us, index, &alive) {
+                    self.counters.client_timeouts += 1;
+                    self.send_request(retry);
+                }
+            }
             Event::Stop => unreachable!("the run loop ends at Stop"),
         }
     }
@@ -700,7 +806,11 @@ impl<'a> World<'a> {
         actions.clear();
         let node = &mut self.nodes[index];
         let local_us = node.clock.local_us(self.now_us);
+        let tick = matches!(input, Input::Tick);
         node.replica.step(local_us, input, &mut actions);
+        if self.oracle.is_some() {
+            self.quorum_watch.after_step(self.now_us, index, &self.nodes[index].replica, tick);
+        }
         let checked =
             self.invariants.after_step(self.now_us, index, &self.nodes[index].replica, &actions);
         if let Err(violation) = checked {
@@ -842,6 +952,20 @@ impl<'a> World<'a> {
 
     /// Client requests are never dropped or partitioned; they are lost only at a dead replica.
     fn send_request(&mut self, message: Message) {
+        let timeout_ms = self.scenario.clients.timeout_ms;
+        if timeout_ms > 0 {
+            let index = self.workload.request_count() - 1;
+            self.push(self.now_us + timeout_ms * 1_000, Event::Timeout(index));
+        }
+        let network = &self.scenario.network;
+        if self.duplication.chance(network.client_duplicate_ratio) {
+            // A copy that lingered in the network: it arrives up to the configured bound late.
+            let copy_us = self
+                .duplication
+                .between(network.delay_us_min, network.client_duplicate_delay_us_max);
+            self.counters.client_duplicated += 1;
+            self.push(self.now_us + copy_us, Event::Deliver(message.clone()));
+        }
         let delay_us = self.delay_us();
         self.push(self.now_us + delay_us, Event::Deliver(message));
     }
@@ -1252,6 +1376,7 @@ fn describe_event(event: &Event) -> String {
         Event::Heal => "heal (fault phase over)".to_owned(),
         Event::Probe => "probe".to_owned(),
         Event::Deadline => "liveness deadline".to_owned(),
+        Event::Timeout(index) => format!("client timeout of request {index}"),
     }
 }
 
