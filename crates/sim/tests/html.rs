@@ -176,6 +176,7 @@ fn five_thousand_operations_stay_under_three_megabytes() {
     let (mut report, trace) = run("partition.json", 7);
     report.history = long_history(5_000, report.end_us);
     let page = render_run(&report, Some(&trace));
+    eprintln!("5,000 operations with a trace: {} bytes", page.len());
     assert!(page.len() < 3_000_000, "{} bytes", page.len());
     assert_eq!(page.matches("class=\"op ").count(), 5_000, "each operation drawn");
     assert!(!page.contains("aggregated into"), "no aggregation at 5,000");
@@ -187,6 +188,7 @@ fn longer_histories_are_aggregated_and_the_page_says_so() {
     let (mut report, _) = run("partition.json", 7);
     report.history = long_history(40_000, report.end_us);
     let page = render_run(&report, None);
+    eprintln!("40,000 operations: {} bytes", page.len());
     assert!(page.len() < 3_000_000, "{} bytes", page.len());
     assert!(page.contains("40000 operations, more than the 5000 this page draws one by one"));
     assert!(page.contains("class=\"agg ok\""), "density strips");
