@@ -48,6 +48,9 @@ enum Command {
         /// Every replica carries this planted bug (needs the `plant` feature; see `sim hunt`).
         #[arg(long, value_name = "NAME")]
         plant: Option<String>,
+        /// Also write a self-contained HTML page (always written when the run fails).
+        #[arg(long)]
+        html: bool,
     },
     /// Run every (scenario, seed) pair on all cores and summarize.
     ///
@@ -143,8 +146,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, report_dir, trace, swarm, plant } => {
-            run(&scenario, seed, &report_dir, trace.as_deref(), swarm, plant.as_deref())
+        Command::Run { scenario, seed, report_dir, trace, swarm, plant, html } => {
+            let plant = plant.as_deref();
+            run(&scenario, seed, &report_dir, trace.as_deref(), swarm, plant, html)
         }
         Command::Sweep { scenarios, seeds, jobs, shard, out, check_determinism, swarm, plant } => {
             let args =
@@ -202,6 +206,7 @@ fn run(
     trace: Option<&Path>,
     swarm: bool,
     plant: Option<&str>,
+    html: bool,
 ) -> ExitCode {
     let mut loaded = match load(path) {
         Ok(loaded) => loaded,
@@ -237,10 +242,39 @@ fn run(
         return harness_error(format!("cannot write report {}: {error}", report_path.display()));
     }
     println!("report       {}", report_path.display());
+    if html || report.class != Class::Pass {
+        let page_path = report_dir.join(sim::html::run_page_name(&shown, seed));
+        if let Err(error) = write_run_page(&page_path, &shown, &loaded, seed, &report) {
+            return harness_error(format!("cannot write {}: {error}", page_path.display()));
+        }
+        println!("page         {}", page_path.display());
+    }
     if report.class != Class::Pass {
         println!("replay       {}", report.replay);
     }
     ExitCode::from(report.class.exit_code())
+}
+
+/// Writes the HTML page of a run. The page draws replica roles from the trace, so the run is
+/// replayed with tracing on; it is deterministic, so the replay is the same run.
+fn write_run_page(
+    page_path: &Path,
+    shown: &str,
+    loaded: &Loaded,
+    seed: u64,
+    report: &sim::RunReport,
+) -> std::io::Result<()> {
+    let mut trace = Vec::new();
+    let replayed = sim::run_traced(shown, loaded, seed, &mut trace)?;
+    if replayed.trace_hash != report.trace_hash {
+        return Err(std::io::Error::other(format!(
+            "the traced replay diverged (trace hash {} vs {})",
+            replayed.trace_hash, report.trace_hash
+        )));
+    }
+    let trace = String::from_utf8_lossy(&trace);
+    let page = sim::html::render_run(report, Some(&trace));
+    sweep::write_atomically(page_path, page.as_bytes())
 }
 
 fn run_traced(
