@@ -111,8 +111,8 @@ impl std::error::Error for RunError {}
 /// - gets are answered from a read lease of 0.9 s, three quarters of the minimum election
 ///   timeout, which tolerates clocks whose rates differ by up to 25%; the processes share
 ///   one machine's monotonic clock, so the margin is ample;
-/// - a follower that has not heard from its leader for two heartbeat intervals holds client
-///   requests rather than sending the clients to a leader that may be dead;
+/// - a follower that has not heard from its leader for 500 ms (a heartbeat interval and a
+///   margin) holds client requests rather than sending clients to a leader that may be dead;
 /// - a leader whose oldest uncommitted entry waited 100 ms holds new requests, so that a
 ///   leader cut off by a partition does not log requests that would later fail.
 pub fn process_config(id: NodeId, peers: Vec<NodeId>, seed: u64) -> Config {
@@ -124,7 +124,7 @@ pub fn process_config(id: NodeId, peers: Vec<NodeId>, seed: u64) -> Config {
     config.eager_followers = 2;
     config.read_lease_us = 900_000;
     config.stalled_hold_us = 100_000;
-    config.silent_leader_hold_us = 800_000;
+    config.silent_leader_hold_us = 500_000;
     config
 }
 
@@ -141,6 +141,10 @@ pub fn os_seed() -> u64 {
 /// How often the drop counters are printed when they changed.
 const COUNTERS_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How long the simulator's port may refuse datagrams before the process exits, so that
+/// replicas do not outlive a simulator that died without stopping them.
+const SIMULATOR_GONE_AFTER: Duration = Duration::from_secs(5);
+
 /// The longest the loop sleeps without a datagram, even when the replica needs no tick.
 const IDLE_WAIT_US_MAX: u64 = 1_000_000;
 
@@ -154,6 +158,8 @@ struct Node {
     dropped: BTreeMap<DropKind, u64>,
     counters_printed: Instant,
     counters_changed: bool,
+    /// Since when receives fail with "connection refused", if they do.
+    refused_since: Option<Instant>,
 }
 
 /// Runs the replica until the process is killed (the course stops replicas with SIGTERM,
@@ -182,6 +188,7 @@ pub fn run(options: &Options) -> Result<(), RunError> {
         dropped: BTreeMap::new(),
         counters_printed: started,
         counters_changed: false,
+        refused_since: None,
     };
     let hello = Message {
         src: options.id,
@@ -213,7 +220,7 @@ impl Node {
                 .set_read_timeout(Some(Duration::from_micros(wait_us)))
                 .map_err(RunError::Socket)?;
             match self.socket.recv(&mut buffer) {
-                Ok(length) => match wire::decode(&buffer[..length], self.id) {
+                Ok(length) => match self.decode_received(&buffer[..length]) {
                     Ok(message) => {
                         let now_us = self.now_us();
                         self.step(now_us, Input::Receive(message), &mut actions)?;
@@ -237,15 +244,27 @@ impl Node {
                         error.kind(),
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) => {}
-                // An ICMP "port unreachable" from an earlier send (the simulator is gone or
-                // not up yet): nothing to receive, keep serving.
+                // An ICMP "port unreachable" from an earlier send: the simulator's socket is
+                // closed. Keep serving a while (it may be a blip), but do not outlive it.
                 Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
-                    std::thread::sleep(Duration::from_millis(1));
+                    self.refused_since.get_or_insert_with(Instant::now);
+                    std::thread::sleep(Duration::from_millis(10));
                 }
                 Err(error) => eprintln!("kvnode {}: warning: receive failed: {error}", self.id),
             }
             self.maybe_print_counters();
+            if self.refused_since.is_some_and(|since| since.elapsed() >= SIMULATOR_GONE_AFTER) {
+                eprintln!("kvnode {}: the simulator's port refuses datagrams; exiting", self.id);
+                eprintln!("kvnode {}: dropped datagrams: {}", self.id, self.counters_line());
+                return Ok(());
+            }
         }
+    }
+
+    /// Decodes a datagram that arrived, which also shows the simulator is there.
+    fn decode_received(&mut self, bytes: &[u8]) -> Result<Message, wire::DecodeError> {
+        self.refused_since = None;
+        wire::decode(bytes, self.id)
     }
 
     /// Steps the replica and carries out its actions in order; everything persisted is
@@ -289,15 +308,20 @@ impl Node {
         Ok(())
     }
 
-    fn send(&self, message: &Message) {
+    fn send(&mut self, message: &Message) {
         let bytes = wire::encode(message);
-        if let Err(error) = self.socket.send(&bytes) {
+        match self.socket.send(&bytes) {
+            Ok(_) => {}
+            // The pending error of an earlier datagram (ICMP port unreachable): see `serve`.
+            Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
+                self.refused_since.get_or_insert_with(Instant::now);
+            }
             // UDP gives no delivery promise anyway; Raft retries what matters.
-            eprintln!(
+            Err(error) => eprintln!(
                 "kvnode {}: warning: send of {} failed: {error}",
                 self.id,
                 message.body.type_name()
-            );
+            ),
         }
     }
 

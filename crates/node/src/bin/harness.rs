@@ -3,17 +3,25 @@
 //!
 //! `harness [--time-scale F] [--seed N] [--node PATH] [--kill term|kill] [--data-dirs]
 //! CONFIG...`; exits 0 when every config passes, 1 when one fails, 2 on bad input.
+//!
+//! `harness --serve N --client-port P [--node PATH] [--data-dirs]` instead starts N replicas,
+//! routes between them without loss, and forwards JSON requests sent to 127.0.0.1:P to the
+//! replica named in their `dst`, and the replies back: a cluster to try by hand.
 
+use std::net::{Ipv4Addr, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use node::harness::cluster::{fresh_work_dir, Launch, Signal};
+use node::harness::cluster::{fresh_work_dir, Cluster, Launch, Signal};
 use node::harness::course::CourseConfig;
 use node::harness::outcome::tier_name;
 use node::harness::run::{run, RunOptions};
+use replica::NodeId;
 
 const USAGE: &str = "usage: harness [--time-scale F] [--seed N] [--node PATH] [--kill term|kill] \
-                     [--data-dirs] CONFIG...";
+                     [--data-dirs] CONFIG...\n       harness --serve N --client-port P \
+                     [--node PATH] [--data-dirs]";
 
 struct Args {
     time_scale: f64,
@@ -22,6 +30,9 @@ struct Args {
     kill_signal: Signal,
     data_dirs: bool,
     configs: Vec<PathBuf>,
+    /// `--serve N`: replicas to serve by hand.
+    serve: Option<u16>,
+    client_port: u16,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -36,6 +47,8 @@ fn parse_args() -> Result<Args, String> {
         kill_signal: Signal::Kill,
         data_dirs: false,
         configs: Vec::new(),
+        serve: None,
+        client_port: 0,
     };
     let mut raw = std::env::args().skip(1);
     while let Some(arg) = raw.next() {
@@ -62,9 +75,21 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--data-dirs" => args.data_dirs = true,
+            "--serve" => {
+                let text = value("--serve")?;
+                let replicas = text.parse().ok().filter(|n| (1..=21).contains(n));
+                args.serve = Some(replicas.ok_or(format!("bad replica count {text:?}"))?);
+            }
+            "--client-port" => {
+                let text = value("--client-port")?;
+                args.client_port = text.parse().map_err(|_| format!("bad port {text:?}"))?;
+            }
             flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
             _ => args.configs.push(PathBuf::from(arg)),
         }
+    }
+    if args.serve.is_some() {
+        return Ok(args);
     }
     if args.configs.is_empty() {
         return Err("no config given".to_owned());
@@ -80,6 +105,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(replicas) = args.serve {
+        return match serve(&args, replicas) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("harness: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let mut table = Vec::new();
     let mut all_pass = true;
     for path in &args.configs {
@@ -138,5 +172,54 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Serves a cluster by hand until interrupted (the replicas share our process group, so
+/// Ctrl-C stops them too).
+fn serve(args: &Args, replicas: u16) -> std::io::Result<()> {
+    let work_dir = fresh_work_dir("serve");
+    let launch = Launch {
+        program: args.node.clone(),
+        replicas,
+        work_dir: work_dir.clone(),
+        data_dirs: args.data_dirs,
+    };
+    let mut cluster = Cluster::start(launch, 0)?;
+    cluster.await_hellos(Duration::from_secs(5));
+    let client = UdpSocket::bind((Ipv4Addr::LOCALHOST, args.client_port))?;
+    client.set_nonblocking(true)?;
+    println!(
+        "serving {replicas} replicas (logs and data in {}); send JSON requests to {}",
+        work_dir.display(),
+        client.local_addr()?
+    );
+    let mut last_client = None;
+    let mut buffer = vec![0u8; 65_536];
+    loop {
+        while let Ok((length, addr)) = client.recv_from(&mut buffer) {
+            last_client = Some(addr);
+            let dst = serde_json::from_slice::<serde_json::Value>(&buffer[..length])
+                .ok()
+                .and_then(|value| value.get("dst").and_then(|dst| dst.as_str()).map(str::to_owned))
+                .and_then(|dst| NodeId::parse(&dst))
+                .map(|dst| usize::from(dst.0))
+                .filter(|&dst| dst < cluster.len());
+            match dst {
+                Some(dst) => {
+                    cluster.send_to(dst, &buffer[..length]);
+                }
+                None => eprintln!("harness: a request without a replica dst; ignored"),
+            }
+        }
+        cluster.route_plainly_until(Instant::now() + Duration::from_millis(5), |datagram| {
+            if let Some(addr) = last_client {
+                let _ = client.send_to(&datagram.bytes, addr);
+            }
+            false
+        });
+        for (id, status) in cluster.reap_died() {
+            eprintln!("harness: replica {id} exited: {status}");
+        }
     }
 }

@@ -146,6 +146,9 @@ pub struct CourseConfig {
     maximum_get_generation_fail_fraction: Option<f64>,
 }
 
+/// The shortest start wait a time-scaled run keeps: the first election takes up to 2.4 s.
+pub const START_WAIT_S_MIN: f64 = 3.0;
+
 fn half() -> f64 {
     0.5
 }
@@ -192,11 +195,14 @@ impl CourseConfig {
     }
 
     /// The config with every duration (lifetime, waits, event times) multiplied by `scale`.
-    /// Request count and probabilities stay, so the request rate grows as time shrinks.
+    /// Request count and probabilities stay, so the request rate grows as time shrinks. The
+    /// start wait is not shrunk below [`START_WAIT_S_MIN`]: the replicas' election timeouts
+    /// are real time, and requests before the first leader would skew the run.
     pub fn time_scaled(&self, scale: f64) -> CourseConfig {
         let mut config = self.clone();
         config.lifetime_s *= scale;
-        config.start_wait_s *= scale;
+        config.start_wait_s =
+            (config.start_wait_s * scale).max(START_WAIT_S_MIN.min(config.start_wait_s));
         config.end_wait_s *= scale;
         for event in &mut config.events {
             event.time_s *= scale;
