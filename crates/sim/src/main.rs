@@ -81,6 +81,9 @@ enum Command {
         /// Every replica carries this planted bug (needs the `plant` feature; see `sim hunt`).
         #[arg(long, value_name = "NAME")]
         plant: Option<String>,
+        /// Also write an HTML summary page (index.html) and pages for failing runs.
+        #[arg(long)]
+        html: bool,
     },
     /// Hunt planted bugs: how many seeds until the simulator catches one (`plant` feature).
     ///
@@ -150,9 +153,28 @@ fn main() -> ExitCode {
             let plant = plant.as_deref();
             run(&scenario, seed, &report_dir, trace.as_deref(), swarm, plant, html)
         }
-        Command::Sweep { scenarios, seeds, jobs, shard, out, check_determinism, swarm, plant } => {
-            let args =
-                SweepArgs { scenarios, seeds, jobs, shard, out, check_determinism, swarm, plant };
+        Command::Sweep {
+            scenarios,
+            seeds,
+            jobs,
+            shard,
+            out,
+            check_determinism,
+            swarm,
+            plant,
+            html,
+        } => {
+            let args = SweepArgs {
+                scenarios,
+                seeds,
+                jobs,
+                shard,
+                out,
+                check_determinism,
+                swarm,
+                plant,
+                html,
+            };
             run_sweep(args)
         }
         Command::Hunt { scenarios, list, plant, seeds, table, jobs, swarm } => {
@@ -306,6 +328,7 @@ struct SweepArgs {
     check_determinism: bool,
     swarm: bool,
     plant: Option<String>,
+    html: bool,
 }
 
 /// Draws progress: a bar on a terminal, a plain line every few seconds otherwise.
@@ -418,7 +441,50 @@ fn run_sweep(args: SweepArgs) -> ExitCode {
         summary.runs as f64 / elapsed.max(1e-9)
     );
     println!("outputs      {}/{{summary.json,junit.xml,runs.jsonl}}", out.display());
+    if args.html {
+        match write_sweep_pages(&summary, &scenarios, &out) {
+            Ok(index) => println!("page         {}", index.display()),
+            Err(error) => return harness_error(format!("sweep pages: {error}")),
+        }
+    }
     sweep_exit_code(&summary)
+}
+
+/// How many failing runs of one failure group get their own page.
+const PAGES_PER_GROUP: usize = 5;
+
+/// Writes a page for the first few failing runs of each group and the summary page linking
+/// them; returns the summary page's path.
+fn write_sweep_pages(
+    summary: &Summary,
+    scenarios: &[(String, Loaded)],
+    out: &Path,
+) -> std::io::Result<PathBuf> {
+    let mut pages = std::collections::BTreeMap::new();
+    for group in &summary.groups {
+        let failing = summary.failures.iter().filter(|f| f.signature == group.signature);
+        for failure in failing.take(PAGES_PER_GROUP) {
+            let Some((shown, loaded)) =
+                scenarios.iter().find(|(shown, _)| *shown == failure.scenario)
+            else {
+                continue;
+            };
+            let name = sim::html::run_page_name(shown, failure.seed);
+            let mut trace = Vec::new();
+            let report = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                sim::run_traced(shown, loaded, failure.seed, &mut trace)
+            })) {
+                Ok(report) => report?,
+                Err(_) => continue, // A harness panic has no report to draw.
+            };
+            let page = sim::html::render_run(&report, Some(&String::from_utf8_lossy(&trace)));
+            sweep::write_atomically(&out.join(&name), page.as_bytes())?;
+            pages.insert((failure.scenario.clone(), failure.seed), name);
+        }
+    }
+    let index = out.join("index.html");
+    sweep::write_atomically(&index, sim::html::render_sweep(summary, &pages).as_bytes())?;
+    Ok(index)
 }
 
 fn sweep_exit_code(summary: &Summary) -> ExitCode {

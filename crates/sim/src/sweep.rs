@@ -304,8 +304,7 @@ pub fn sweep(plan: &SweepPlan<'_>, progress: &dyn Progress) -> std::io::Result<S
                 if let Ok(report) = &result {
                     add_coverage(&mut coverage, report);
                 }
-                let swarm = plan.scenarios[scenario].1.scenario.swarm;
-                let replay = crate::report::replay_command(path, seed, swarm);
+                let replay = replay_for(path, seed, &plan.scenarios[scenario].1.scenario);
                 let line =
                     account(path, seed, replay, &result, &mut totals[scenario], &mut failures);
                 serde_json::to_writer(&mut runs_out, &line)?;
@@ -334,6 +333,17 @@ pub fn sweep(plan: &SweepPlan<'_>, progress: &dyn Progress) -> std::io::Result<S
         determinism,
     };
     Ok(summary)
+}
+
+/// The command that replays one run of the sweep, with every flag the sweep added to the
+/// scenario (`--swarm`, and `--plant` in builds with planted bugs).
+fn replay_for(path: &str, seed: u64, scenario: &crate::Scenario) -> String {
+    let replay = crate::report::replay_command(path, seed, scenario.swarm);
+    #[cfg(feature = "plant")]
+    if let Some(plant) = scenario.plant {
+        return crate::plant::replay(&replay, Some(plant.name()));
+    }
+    replay
 }
 
 fn add_coverage(coverage: &mut BTreeMap<String, Coverage>, report: &RunReport) {
@@ -438,7 +448,10 @@ pub fn signature(report: &RunReport) -> String {
             Some(failure) => format!("safety: {}", failure.violation.invariant),
             None => "safety".to_owned(),
         },
-        Class::Linearizability => "linearizability: history not linearizable".to_owned(),
+        Class::Linearizability => match report.linearizability.violation() {
+            Some((_, violation)) => format!("linearizability: {}", violation.kind.describe()),
+            None => "linearizability: history not linearizable".to_owned(),
+        },
         Class::Liveness => match report.liveness.as_ref().and_then(|l| l.diagnosis.as_deref()) {
             Some(diagnosis) => format!("liveness: {}", generalize(first_line(diagnosis))),
             None => "liveness: the cluster did not recover".to_owned(),
