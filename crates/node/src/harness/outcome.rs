@@ -118,7 +118,7 @@ impl Outcome {
             }
         }
         let floor = config.message_floor();
-        if (self.total_msgs as f64) < floor {
+        if config.floor_applies && (self.total_msgs as f64) < floor {
             broken.push(format!("total messages {} below the floor {floor}", self.total_msgs));
         }
         broken
@@ -183,6 +183,13 @@ impl Outcome {
             "latency      median {median_ms:.3} ms, mean {mean_ms:.3} ms ({} samples)",
             self.latencies.len()
         );
+        if !config.floor_applies {
+            let _ = writeln!(
+                text,
+                "note         message floor {} not applied to a time-scaled run",
+                config.message_floor()
+            );
+        }
         for note in &self.notes {
             let _ = writeln!(text, "note         {note}");
         }
