@@ -29,7 +29,7 @@ pub const GROUNDS: [&str; 5] = [
 ];
 
 /// The most seeds the table tries per bug and ground.
-pub const TABLE_SEEDS_MAX: u64 = 100;
+pub const TABLE_SEEDS_MAX: u64 = 50;
 
 /// The first failing run of a hunt.
 #[derive(Clone, Debug)]

@@ -20,6 +20,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod shapes;
+pub mod shrink;
 pub mod swarm;
 pub mod sweep;
 pub mod workload;

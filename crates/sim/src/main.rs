@@ -85,6 +85,26 @@ enum Command {
         #[arg(long)]
         html: bool,
     },
+    /// Shrink a failing run to a smaller scenario that fails the same way.
+    ///
+    /// Writes a scripted scenario that `sim run` replays exactly and prints how much smaller
+    /// it got. Exit codes: 0 shrunk, 2 bad input (or a run that passes), 6 harness error.
+    Shrink {
+        /// The scenario file of the failing run.
+        scenario: PathBuf,
+        /// The failing seed; defaults to the scenario's `seed` field, else 0.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Swarm mode, as the failing run had it.
+        #[arg(long)]
+        swarm: bool,
+        /// The planted bug the failing run carried (needs the `plant` feature).
+        #[arg(long, value_name = "NAME")]
+        plant: Option<String>,
+        /// Where the shrunk scenario goes; defaults to reports/shrunk-<scenario>-seed<N>.json.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Hunt planted bugs: how many seeds until the simulator catches one (`plant` feature).
     ///
     /// `--list` names the bugs; `--plant NAME --seeds 1..N [SCENARIO...]` runs seeds in
@@ -176,6 +196,9 @@ fn main() -> ExitCode {
                 html,
             };
             run_sweep(args)
+        }
+        Command::Shrink { scenario, seed, swarm, plant, out } => {
+            run_shrink(&scenario, seed, swarm, plant.as_deref(), out)
         }
         Command::Hunt { scenarios, list, plant, seeds, table, jobs, swarm } => {
             let jobs = jobs.unwrap_or_else(cores);
@@ -297,6 +320,42 @@ fn write_run_page(
     let trace = String::from_utf8_lossy(&trace);
     let page = sim::html::render_run(report, Some(&trace));
     sweep::write_atomically(page_path, page.as_bytes())
+}
+
+fn run_shrink(
+    path: &Path,
+    seed: Option<u64>,
+    swarm: bool,
+    plant: Option<&str>,
+    out: Option<PathBuf>,
+) -> ExitCode {
+    let mut loaded = match load(path) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    loaded.scenario.swarm |= swarm;
+    if let Some(Err(message)) = plant.map(|name| sim::plant::apply(&mut loaded.scenario, name)) {
+        return bad_input(message);
+    }
+    let seed = seed.or(loaded.scenario.seed).unwrap_or(0);
+    let stem = path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy());
+    let out =
+        out.unwrap_or_else(|| PathBuf::from(format!("reports/shrunk-{stem}-seed{seed}.json")));
+    let planted = plant.map_or(String::new(), |name| format!(" with --plant {name}"));
+    let description = format!(
+        "Shrunk by `sim shrink` from {} seed {seed}{planted}: the smallest run found that \
+         fails the same way.",
+        path.display()
+    );
+    let shrunk = match sim::shrink::shrink(&loaded, seed, &description) {
+        Ok(shrunk) => shrunk,
+        Err(message) => return bad_input(format!("{}: {message}", path.display())),
+    };
+    if let Err(error) = sweep::write_atomically(&out, shrunk.json.as_bytes()) {
+        return harness_error(format!("cannot write {}: {error}", out.display()));
+    }
+    print!("{}", shrunk.summary(&out.display().to_string(), plant));
+    ExitCode::SUCCESS
 }
 
 fn run_traced(

@@ -595,7 +595,11 @@ pub struct Liveness {
     pub probe_interval_ms: u64,
     /// Seconds after the first request at which the fault phase ends; by default, when the
     /// last fault ends.
-    #[serde(default, deserialize_with = "optional_seconds")]
+    #[serde(
+        default,
+        deserialize_with = "optional_seconds",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub after: Option<f64>,
 }
 
