@@ -69,8 +69,10 @@ pub(crate) fn latency_over_time(
         svg.line(LEFT, at, WIDTH - RIGHT, at, "gridline");
         svg.text(LEFT - 6.0, at + 4.0, "end", "tick", &decade_label(*power));
     }
-    for tick in ticks(0.0, end_us as f64, 12) {
-        svg.text(x.at(tick), height - 8.0, "middle", "tick", &format!("{:.0} s", tick / 1e6));
+    let time_ticks: Vec<f64> = ticks(0.0, end_us as f64 / 1e6, 12);
+    for &tick in &time_ticks {
+        let label = super::svg::seconds_label(tick, &time_ticks);
+        svg.text(x.at(tick * 1e6), height - 8.0, "middle", "tick", &label);
     }
     for (value, class, name) in [(latency.median_us, "p50", "p50"), (latency.p99_us, "p99", "p99")]
     {
@@ -218,8 +220,10 @@ pub(crate) fn messages_per_second(info: &TraceInfo, end_us: u64) -> String {
         svg.line(LEFT, at, WIDTH - RIGHT, at, "gridline");
         svg.text(LEFT - 6.0, at + 4.0, "end", "tick", &format!("{tick:.0}"));
     }
-    for tick in ticks(0.0, seconds_total as f64, 12) {
-        svg.text(x.at(tick), height - 8.0, "middle", "tick", &format!("{tick:.0} s"));
+    let time_ticks = ticks(0.0, seconds_total as f64, 12);
+    for &tick in &time_ticks {
+        let label = super::svg::seconds_label(tick, &time_ticks);
+        svg.text(x.at(tick), height - 8.0, "middle", "tick", &label);
     }
     for (&second, counts) in &info.deliveries {
         let (x0, x1) = (x.at(second as f64), x.at(second as f64 + 1.0));

@@ -221,9 +221,37 @@ pub(crate) fn ticks(low: f64, high: f64, count: usize) -> Vec<f64> {
     (first..=last).map(|i| i as f64 * step).collect()
 }
 
+/// A label for a tick at `tick_s` seconds among `ticks` (in seconds), with as many decimals
+/// as their spacing needs, so that neighbouring labels never read the same.
+pub(crate) fn seconds_label(tick_s: f64, ticks: &[f64]) -> String {
+    let step_s = match ticks {
+        [first, second, ..] => (second - first).abs(),
+        _ => 1.0,
+    };
+    let decimals = if step_s >= 1.0 {
+        0
+    } else if step_s >= 0.1 {
+        1
+    } else if step_s >= 0.01 {
+        2
+    } else {
+        3
+    };
+    format!("{:.*} s", decimals, tick_s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn second_labels_follow_the_tick_spacing() {
+        let half = ticks(0.0, 6.0, 12);
+        let labels: Vec<String> = half.iter().map(|&t| seconds_label(t, &half)).collect();
+        assert_eq!(labels[..3], ["0.0 s", "0.5 s", "1.0 s"]);
+        let whole = ticks(0.0, 20.0, 12);
+        assert_eq!(seconds_label(whole[1], &whole), "2 s");
+    }
 
     #[test]
     fn numbers_print_short_and_stable() {

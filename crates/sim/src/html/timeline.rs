@@ -314,17 +314,19 @@ fn draw_grid(
     label_y: f64,
 ) {
     svg.open_group("grid");
-    for tick in time_ticks(window) {
+    let ticks = time_ticks(window);
+    for &tick in &ticks {
         let x = scale.at(tick);
         svg.line(x, top, x, bottom, "gridline");
-        svg.text(x, label_y, "middle", "tick", &tick_label(tick, window));
+        svg.text(x, label_y, "middle", "tick", &tick_label(tick, &ticks));
     }
     svg.close_group();
 }
 
 fn draw_axis_labels(svg: &mut Svg, scale: &Scale, window: (u64, u64), y: f64) {
-    for tick in time_ticks(window) {
-        svg.text(scale.at(tick), y, "middle", "tick", &tick_label(tick, window));
+    let ticks = time_ticks(window);
+    for &tick in &ticks {
+        svg.text(scale.at(tick), y, "middle", "tick", &tick_label(tick, &ticks));
     }
     svg.text(LEFT - 8.0, y, "end", "tick", "virtual time");
 }
@@ -333,19 +335,10 @@ fn time_ticks(window: (u64, u64)) -> Vec<f64> {
     ticks(window.0 as f64, window.1 as f64, 12)
 }
 
-/// A tick's label in seconds, with as many decimals as the window's width needs.
-fn tick_label(tick_us: f64, window: (u64, u64)) -> String {
-    let span_s = (window.1 - window.0) as f64 / 1e6;
-    let decimals = if span_s >= 5.0 {
-        0
-    } else if span_s >= 0.5 {
-        1
-    } else if span_s >= 0.05 {
-        2
-    } else {
-        3
-    };
-    format!("{:.*} s", decimals, tick_us / 1e6)
+/// A tick's label in seconds, with as many decimals as the ticks' spacing needs.
+fn tick_label(tick_us: f64, ticks_us: &[f64]) -> String {
+    let ticks_s: Vec<f64> = ticks_us.iter().take(2).map(|t| t / 1e6).collect();
+    super::svg::seconds_label(tick_us / 1e6, &ticks_s)
 }
 
 fn draw_bands(
