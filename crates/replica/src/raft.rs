@@ -371,13 +371,13 @@ impl Replica {
         if self.planted(plant::Plant::NeverStepDown) {
             return u64::MAX;
         }
-        let mut heard: Vec<u64> = self.progress.values().map(|p| p.heard_us).collect();
-        heard.sort_unstable_by(|a, b| b.cmp(a));
         // The leader counts itself, so it needs quorum - 1 followers.
         let needed = self.quorum() - 1;
         let heard_by_majority_us = match needed {
             0 => u64::MAX - self.config.election_timeout_us_min,
-            n => heard[n - 1].max(self.leader_since_us),
+            n => {
+                kth_largest(self.progress.values().map(|p| p.heard_us), n).max(self.leader_since_us)
+            }
         };
         heard_by_majority_us + self.config.election_timeout_us_min
     }
@@ -903,10 +903,9 @@ impl Replica {
     /// term's entry is committed only indirectly, by committing one of ours after it (§5.4.2,
     /// Figure 8).
     fn maybe_advance_commit(&mut self, actions: &mut Vec<Action>) {
-        let mut matched: Vec<u64> = self.progress.values().map(|p| p.match_index).collect();
-        matched.push(self.last_log_index());
-        matched.sort_unstable_by(|a, b| b.cmp(a));
-        let majority_index = matched[self.quorum() - 1];
+        let matched = self.progress.values().map(|p| p.match_index);
+        let majority_index =
+            kth_largest(matched.chain(std::iter::once(self.last_log_index())), self.quorum());
         let ours = self.term_at(majority_index) == Some(self.term);
         #[cfg(feature = "plant")]
         let ours = ours || self.planted(plant::Plant::CommitOldTerm);
@@ -985,6 +984,32 @@ struct AppendRequest {
     leader_commit: u64,
 }
 
+/// The `k`-th largest (from 1) of `values`. Runs after every step of a leader, so clusters
+/// of up to 32 replicas are handled on the stack, without allocating.
+fn kth_largest(values: impl Iterator<Item = u64>, k: usize) -> u64 {
+    const ON_STACK: usize = 32;
+    let mut stack = [0u64; ON_STACK];
+    let mut len = 0;
+    let mut spilled = Vec::new();
+    for value in values {
+        if len < ON_STACK {
+            stack[len] = value;
+            len += 1;
+        } else {
+            spilled.push(value);
+        }
+    }
+    let all: &mut [u64] = if spilled.is_empty() {
+        &mut stack[..len]
+    } else {
+        spilled.extend_from_slice(&stack);
+        &mut spilled
+    };
+    assert!(k >= 1 && k <= all.len(), "k-th largest of {} values with k = {k}", all.len());
+    all.sort_unstable_by(|a, b| b.cmp(a));
+    all[k - 1]
+}
+
 /// A 64-bit mixing function (splitmix64's finalizer): a pure function of its input, used for
 /// election jitter so that the replica owns no random number generator.
 fn splitmix64(x: u64) -> u64 {
@@ -997,3 +1022,23 @@ fn splitmix64(x: u64) -> u64 {
 #[cfg(feature = "plant")]
 #[path = "plant.rs"]
 pub mod plant;
+
+#[cfg(test)]
+mod tests {
+    use super::kth_largest;
+
+    #[test]
+    fn kth_largest_matches_a_sort_on_and_off_the_stack() {
+        let small = [5u64, 1, 9, 3, 9];
+        assert_eq!(kth_largest(small.iter().copied(), 1), 9);
+        assert_eq!(kth_largest(small.iter().copied(), 2), 9);
+        assert_eq!(kth_largest(small.iter().copied(), 3), 5);
+        assert_eq!(kth_largest(small.iter().copied(), 5), 1);
+        let large: Vec<u64> = (0..70).map(|i| (i * 37) % 101).collect();
+        let mut sorted = large.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        for k in [1, 31, 32, 33, 70] {
+            assert_eq!(kth_largest(large.iter().copied(), k), sorted[k - 1], "k = {k}");
+        }
+    }
+}
