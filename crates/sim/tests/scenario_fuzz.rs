@@ -42,7 +42,7 @@ fn seeds() -> Vec<String> {
 fn random_value(rng: &mut ChaCha8Rng, depth: u32) -> Value {
     match rng.next_u32() % if depth > 3 { 5 } else { 7 } {
         0 => Value::Null,
-        1 => Value::Bool(rng.next_u32() % 2 == 0),
+        1 => Value::Bool(rng.next_u32().is_multiple_of(2)),
         2 => Value::from(rng.next_u64() as i64),
         3 => Value::from(f64::from(rng.next_u32()) / 1000.0 - 1000.0),
         4 => Value::from(
@@ -67,12 +67,12 @@ fn random_value(rng: &mut ChaCha8Rng, depth: u32) -> Value {
 /// Replaces one randomly chosen value somewhere in `value` by a random one.
 fn mutate(value: &mut Value, rng: &mut ChaCha8Rng) {
     match value {
-        Value::Object(object) if !object.is_empty() && rng.next_u32() % 4 != 0 => {
+        Value::Object(object) if !object.is_empty() && !rng.next_u32().is_multiple_of(4) => {
             let index = rng.next_u32() as usize % object.len();
             let key = object.keys().nth(index).unwrap().clone();
             mutate(object.get_mut(&key).unwrap(), rng);
         }
-        Value::Array(array) if !array.is_empty() && rng.next_u32() % 4 != 0 => {
+        Value::Array(array) if !array.is_empty() && !rng.next_u32().is_multiple_of(4) => {
             let index = rng.next_u32() as usize % array.len();
             mutate(&mut array[index], rng);
         }
