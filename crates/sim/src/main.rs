@@ -10,6 +10,24 @@ use clap::{Parser, Subcommand};
 use sim::sweep::{self, SeedRange, Shard, Summary, SweepPlan};
 use sim::{Class, Loaded, Scenario};
 
+/// Prints a line to standard output. A closed standard output (`sim ... | head`) is not an
+/// error: the rest of the output is dropped and the command still finishes its work (writes
+/// its report) and exits with its own code.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Like [`say!`], without the newline.
+macro_rules! say_str {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Exit code for bad input: a malformed scenario or an unusable argument.
 const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for a failure of the harness itself (an unwritable report, a simulator panic,
@@ -205,7 +223,7 @@ fn main() -> ExitCode {
             let args = sim::plant::HuntArgs { scenarios, list, plant, seeds, table, jobs, swarm };
             match sim::plant::hunt_command(&args) {
                 Ok((text, code)) => {
-                    print!("{text}");
+                    say_str!("{text}");
                     ExitCode::from(code)
                 }
                 Err(message) => bad_input(message),
@@ -277,7 +295,7 @@ fn run(
     };
     let mut report = report;
     report.replay = sim::plant::replay(&report.replay, plant);
-    print!("{}", report.summary());
+    say_str!("{}", report.summary());
     let stem = path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy());
     let report_path = report_dir.join(format!("{stem}-seed{seed}.json"));
     let written = serde_json::to_vec_pretty(&report)
@@ -286,16 +304,16 @@ fn run(
     if let Err(error) = written {
         return harness_error(format!("cannot write report {}: {error}", report_path.display()));
     }
-    println!("report       {}", report_path.display());
+    say!("report       {}", report_path.display());
     if html || report.class != Class::Pass {
         let page_path = report_dir.join(sim::html::run_page_name(&shown, seed));
         if let Err(error) = write_run_page(&page_path, &shown, &loaded, seed, &report) {
             return harness_error(format!("cannot write {}: {error}", page_path.display()));
         }
-        println!("page         {}", page_path.display());
+        say!("page         {}", page_path.display());
     }
     if report.class != Class::Pass {
-        println!("replay       {}", report.replay);
+        say!("replay       {}", report.replay);
     }
     ExitCode::from(report.class.exit_code())
 }
@@ -354,7 +372,7 @@ fn run_shrink(
     if let Err(error) = sweep::write_atomically(&out, shrunk.json.as_bytes()) {
         return harness_error(format!("cannot write {}: {error}", out.display()));
     }
-    print!("{}", shrunk.summary(&out.display().to_string(), plant));
+    say_str!("{}", shrunk.summary(&out.display().to_string(), plant));
     ExitCode::SUCCESS
 }
 
@@ -447,6 +465,18 @@ fn run_sweep(args: SweepArgs) -> ExitCode {
         Ok(shard) => shard,
         Err(message) => return bad_input(format!("--shard: {message}")),
     };
+    if let Some(shard) = shard.filter(|&shard| seeds.shard(shard).is_none()) {
+        return bad_input(format!(
+            "--shard {}/{}: seeds {seeds} hold only {} seeds, too few for {} shards",
+            shard.index,
+            shard.count,
+            seeds.len(),
+            shard.count
+        ));
+    }
+    if args.jobs == Some(0) {
+        return bad_input("--jobs 0: a sweep needs at least one thread");
+    }
     let mut scenarios = Vec::new();
     for path in &args.scenarios {
         match load(path) {
@@ -495,14 +525,14 @@ fn run_sweep(args: SweepArgs) -> ExitCode {
         return code;
     }
     print_summary(&summary);
-    println!(
+    say!(
         "time         {elapsed:.2} s wall, {:.0} seeds/s on {jobs} threads",
         summary.runs as f64 / elapsed.max(1e-9)
     );
-    println!("outputs      {}/{{summary.json,junit.xml,runs.jsonl}}", out.display());
+    say!("outputs      {}/{{summary.json,junit.xml,runs.jsonl}}", out.display());
     if args.html {
         match write_sweep_pages(&summary, &scenarios, &out) {
-            Ok(index) => println!("page         {}", index.display()),
+            Ok(index) => say!("page         {}", index.display()),
             Err(error) => return harness_error(format!("sweep pages: {error}")),
         }
     }
@@ -529,6 +559,13 @@ fn write_sweep_pages(
                 continue;
             };
             let name = sim::html::run_page_name(shown, failure.seed);
+            // Two scenarios with one file name (a/x.json, b/x.json) get pages of their own.
+            let stem = |path: &str| Path::new(path).file_stem().map(|s| s.to_owned());
+            let same_stem = scenarios.iter().filter(|(other, _)| stem(other) == stem(shown));
+            let name = match scenarios.iter().position(|(other, _)| other == shown) {
+                Some(index) if same_stem.count() > 1 => format!("{}-{name}", index + 1),
+                _ => name,
+            };
             let mut trace = Vec::new();
             let report = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 sim::run_traced(shown, loaded, failure.seed, &mut trace)
@@ -574,38 +611,33 @@ fn write_summary(summary: &Summary, out: &Path) -> Result<(), ExitCode> {
 fn print_summary(summary: &Summary) {
     let shard =
         summary.shard.map_or(String::new(), |s| format!(" (shard {}/{})", s.index, s.count));
-    println!(
+    say!(
         "sweep        seeds {}{shard}: {} runs, {} passed",
-        summary.seeds, summary.runs, summary.passed
+        summary.seeds,
+        summary.runs,
+        summary.passed
     );
     for scenario in &summary.scenarios {
         let failed: Vec<String> =
             scenario.failed.iter().map(|(class, count)| format!("{count} {class}")).collect();
         let failed = if failed.is_empty() { "none failed".to_owned() } else { failed.join(", ") };
-        println!(
-            "  {:<50} {}/{} passed; {failed}",
-            scenario.scenario, scenario.passed, scenario.runs
-        );
+        say!("  {:<50} {}/{} passed; {failed}", scenario.scenario, scenario.passed, scenario.runs);
     }
     for group in &summary.groups {
-        println!("failure      {} x {} [{}]", group.count, group.signature, group.class);
-        println!("  first      {}", group.runs.join(" "));
-        println!("  replay     {}", group.replay);
+        say!("failure      {} x {} [{}]", group.count, group.signature, group.class);
+        say!("  first      {}", group.runs.join(" "));
+        say!("  replay     {}", group.replay);
     }
     if !summary.never_fired.is_empty() {
-        println!(
+        say!(
             "inert        configured but never fired in any run: {}",
             summary.never_fired.join(", ")
         );
     }
     if let Some(audit) = &summary.determinism {
-        println!(
-            "determinism  {} runs replayed, {} mismatches",
-            audit.checked,
-            audit.mismatches.len()
-        );
+        say!("determinism  {} runs replayed, {} mismatches", audit.checked, audit.mismatches.len());
         for mismatch in &audit.mismatches {
-            println!("  MISMATCH   {mismatch}");
+            say!("  MISMATCH   {mismatch}");
         }
     }
 }
@@ -624,11 +656,11 @@ fn run_check(path: &Path, format: Option<&str>, steps_max: u64) -> ExitCode {
         Err(error) => return bad_input(error),
     };
     let elapsed = started.elapsed();
-    print!("{}", report.render());
-    println!("time         {:.3} ms wall", elapsed.as_secs_f64() * 1e3);
+    say_str!("{}", report.render());
+    say!("time         {:.3} ms wall", elapsed.as_secs_f64() * 1e3);
     match report.verdict() {
         None => {
-            println!("verdict      none: the history is empty");
+            say!("verdict      none: the history is empty");
             ExitCode::SUCCESS
         }
         Some(linearizability::Verdict::Linearizable) => ExitCode::SUCCESS,
@@ -650,8 +682,38 @@ fn run_merge(paths: &[PathBuf], out: &Path) -> ExitCode {
             Ok(text) => text,
             Err(error) => return bad_input(format!("{}: {error}", path.display())),
         };
+        // Check the version before the shape, so an old or newer summary is named as such.
+        let version = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|value| value.get("version").and_then(serde_json::Value::as_u64));
+        match version {
+            Some(version) if version == u64::from(sweep::SUMMARY_VERSION) => {}
+            Some(version) => {
+                return bad_input(format!(
+                    "{}: summary version {version}; this sim reads version {}",
+                    path.display(),
+                    sweep::SUMMARY_VERSION
+                ))
+            }
+            None => {
+                return bad_input(format!(
+                    "{}: not a sweep summary (want the summary.json object `sim sweep` writes)",
+                    path.display()
+                ))
+            }
+        }
         match serde_json::from_str::<Summary>(&text) {
-            Ok(summary) => parts.push(summary),
+            Ok(summary) => {
+                if let Some(shard) = summary.shard.filter(|s| s.index == 0 || s.index > s.count) {
+                    return bad_input(format!(
+                        "{}: shard {}/{} is not K/N with 1 <= K <= N",
+                        path.display(),
+                        shard.index,
+                        shard.count
+                    ));
+                }
+                parts.push(summary);
+            }
             Err(error) => {
                 return bad_input(format!("{}: not a sweep summary: {error}", path.display()))
             }
@@ -665,7 +727,7 @@ fn run_merge(paths: &[PathBuf], out: &Path) -> ExitCode {
         return code;
     }
     print_summary(&merged);
-    println!("outputs      {}/{{summary.json,junit.xml}}", out.display());
+    say!("outputs      {}/{{summary.json,junit.xml}}", out.display());
     sweep_exit_code(&merged)
 }
 
@@ -685,9 +747,15 @@ fn run_bench(paths: Vec<PathBuf>, seeds: u64) -> ExitCode {
     if paths.is_empty() || seeds == 0 {
         return bad_input("bench needs at least one scenario and one seed");
     }
-    println!(
+    say!(
         "{:<44} {:>10} {:>12} {:>9} {:>9} {:>11} {:>12}",
-        "scenario", "events/run", "events/s", "seeds/s 1", "seeds/s 2", "ms/run 1", "virtual/wall"
+        "scenario",
+        "events/run",
+        "events/s",
+        "seeds/s 1",
+        "seeds/s 2",
+        "ms/run 1",
+        "virtual/wall"
     );
     for path in &paths {
         let loaded = match load(path) {
@@ -719,7 +787,7 @@ fn run_bench(paths: Vec<PathBuf>, seeds: u64) -> ExitCode {
         }
         let (events, virtual_us) = totals;
         let wall_1 = rates[0].1;
-        println!(
+        say!(
             "{:<44} {:>10} {:>12.0} {:>9.0} {:>9.0} {:>11.3} {:>12.0}",
             shown,
             events / seeds,
@@ -731,7 +799,7 @@ fn run_bench(paths: Vec<PathBuf>, seeds: u64) -> ExitCode {
         );
     }
     if let Some(peak) = peak_memory_kib() {
-        println!(
+        say!(
             "peak memory  {:.1} MiB (resident high-water mark of this process)",
             peak as f64 / 1024.0
         );

@@ -126,7 +126,11 @@ impl Course {
             total_msgs: Figure::new(messages.sent as f64, benchmarks.total_msgs),
             failures: Figure::new(failures as f64, benchmarks.failures),
             duplicates: Figure::new(requests.duplicates as f64, benchmarks.duplicates),
-            median_latency: Figure::new(latency.median_us as f64 / 1e6, benchmarks.median_latency),
+            median_latency: match latency.samples {
+                // No reply, no latency: scored as no credit, never as the bonus of a zero.
+                0 => Figure { value: f64::NAN, thresholds: benchmarks.median_latency, tier: 3 },
+                _ => Figure::new(latency.median_us as f64 / 1e6, benchmarks.median_latency),
+            },
         }
     }
 }
@@ -186,6 +190,9 @@ pub struct RunReport {
     pub swarm: Option<Mix>,
     /// The liveness oracle's verdict, when the scenario asks for one.
     pub liveness: Option<LivenessReport>,
+    /// Why the run counts as unavailable (a liveness failure without the oracle): clients
+    /// sent requests and none was answered ok. `None` otherwise.
+    pub unavailable: Option<String>,
     /// The client history that was checked.
     pub history: Vec<KvOperation>,
 }
@@ -206,7 +213,17 @@ impl RunReport {
             &candidates,
             &linearizability::Budget::default(),
         );
-        let live = !outcome.liveness.as_ref().is_some_and(LivenessReport::failed);
+        // A run in which clients sent requests and none was ever answered ok did not work,
+        // whatever else held: that is a liveness failure even without the oracle.
+        let requests = &outcome.requests;
+        let unavailable = (requests.requests > 0 && requests.ok == 0).then(|| {
+            format!(
+                "requests unanswered: none of {} client requests was answered ok",
+                requests.requests
+            )
+        });
+        let live =
+            !outcome.liveness.as_ref().is_some_and(LivenessReport::failed) && unavailable.is_none();
         // A safety failure outranks everything; a definite liveness failure outranks a
         // checker that could not decide.
         let class = match (&outcome.failure, linearizability.verdict, live) {
@@ -253,6 +270,7 @@ impl RunReport {
             clock_drift_ppm: outcome.clock_drift_ppm,
             swarm: outcome.swarm,
             liveness: outcome.liveness,
+            unavailable,
             history,
         }
     }
@@ -322,14 +340,21 @@ impl RunReport {
         let r = &self.requests;
         let _ = writeln!(
             out,
-            "requests     {} operations, {} requests: {} ok, {} failed, {} redirected, {} unanswered",
+            "requests     {} operations, {} requests: {} ok, {} failed, {} redirected, {} unanswered{}",
             r.operations,
             r.requests,
             r.ok,
             r.failed,
             r.redirected,
-            r.unanswered_gets + r.unanswered_puts
+            r.unanswered_gets + r.unanswered_puts,
+            match r.timed_out {
+                0 => String::new(),
+                n => format!(" ({n} of them timed out at the client and were sent again)"),
+            }
         );
+        if let Some(reason) = &self.unavailable {
+            let _ = writeln!(out, "available    NO: {reason}");
+        }
         let _ = writeln!(
             out,
             "latency      median {:.3} ms, p99 {:.3} ms, max {:.3} ms (virtual, {} replies)",

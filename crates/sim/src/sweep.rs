@@ -54,6 +54,9 @@ impl SeedRange {
                 "seed range `{text}` is empty: want FIRST..LAST with FIRST <= LAST"
             ));
         }
+        if range.first == 0 && range.last == u64::MAX {
+            return Err(format!("seed range `{text}` holds 2^64 seeds, more than can be counted"));
+        }
         Ok(range)
     }
 
@@ -452,10 +455,16 @@ pub fn signature(report: &RunReport) -> String {
             Some((_, violation)) => format!("linearizability: {}", violation.kind.describe()),
             None => "linearizability: history not linearizable".to_owned(),
         },
-        Class::Liveness => match report.liveness.as_ref().and_then(|l| l.diagnosis.as_deref()) {
-            Some(diagnosis) => format!("liveness: {}", generalize(first_line(diagnosis))),
-            None => "liveness: the cluster did not recover".to_owned(),
-        },
+        Class::Liveness => {
+            let diagnosis = report.liveness.as_ref().and_then(|l| l.diagnosis.as_deref());
+            match diagnosis.or(report.unavailable.as_deref()) {
+                // The diagnosis's kind, before its details (which replicas lag, and where).
+                Some(text) => {
+                    format!("liveness: {}", first_line(text).split(':').next().unwrap_or(""))
+                }
+                None => "liveness: the cluster did not recover".to_owned(),
+            }
+        }
         Class::CheckerUnknown => "checker_unknown: search budget spent".to_owned(),
     }
 }
@@ -685,7 +694,7 @@ pub fn junit(summary: &Summary) -> String {
             let message = format!("{} of {} seeds failed", failing.len(), scenario.runs);
             let body: Vec<String> = failing
                 .iter()
-                .map(|f| format!("seed {} {}: {}\n  {}", f.seed, f.class, f.signature, f.replay))
+                .map(|f| format!("seed {}: {}\n  {}", f.seed, f.signature, f.replay))
                 .collect();
             xml.push_str(&format!(
                 "      <failure message=\"{}\">{}</failure>\n",
@@ -799,6 +808,11 @@ mod tests {
         };
         let xml = junit(&summary);
         assert!(xml.contains("name=\"a&lt;b&gt;.json seeds 1..5\""), "{xml}");
-        assert!(xml.contains("<failure message=\"1 of 5 seeds failed\">seed 3 safety"), "{xml}");
+        assert!(
+            xml.contains(
+                "<failure message=\"1 of 5 seeds failed\">seed 3: safety: election_safety"
+            ),
+            "{xml}"
+        );
     }
 }

@@ -98,6 +98,9 @@ pub struct RequestStats {
     pub unanswered_puts: u64,
     /// Second `ok` replies to one request id.
     pub duplicates: u64,
+    /// Requests a client gave up on after `clients.timeout_ms` and sent again under a new
+    /// id; each is also counted by how (or whether) it was answered.
+    pub timed_out: u64,
     /// Gets that became puts because the client had no acknowledged key.
     pub failed_get_generations: u64,
     /// Gets whose value differs from the client's last acknowledged put of the key: the
@@ -177,6 +180,7 @@ impl Workload {
             return None;
         }
         request.abandoned = true;
+        self.stats.timed_out += 1;
         let (client, operation, probe, silent) =
             (request.client, request.operation.clone(), request.probe, request.dst);
         let mut others = alive.to_vec();
@@ -327,9 +331,12 @@ impl Workload {
             self.probe_ok_us.get_or_insert(now_us);
         }
         if abandoned {
-            // Its operation lives on in the request that replaced it: recorded, not acted on.
-            if let Reply::Ok { .. } = kind {
-                self.stats.ok += 1;
+            // Its operation lives on in the request that replaced it: recorded and counted,
+            // not acted on.
+            match kind {
+                Reply::Ok { .. } => self.stats.ok += 1,
+                Reply::Fail => self.stats.failed += 1,
+                Reply::Redirect => self.stats.redirected += 1,
             }
             return Ok(None);
         }

@@ -137,3 +137,32 @@ fn check_rejects_a_history_in_the_wrong_format_with_exit_2() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(text(&unknown.stderr).contains("--format"), "{}", text(&unknown.stderr));
 }
+
+#[test]
+fn a_run_in_which_no_request_is_answered_is_a_liveness_failure() {
+    let dir = scratch("unavailable");
+    let scenario = dir.join("dead-network.json");
+    std::fs::write(&scenario, r#"{"lifetime": 5, "replicas": 3, "requests": 10, "drops": 1.0}"#)
+        .unwrap();
+    let output = sim(&["run", scenario.to_str().unwrap(), "--seed", "1"], &dir);
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stdout));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("available    NO: requests unanswered"), "{stdout}");
+    assert!(stdout.contains("result       FAIL (liveness"), "{stdout}");
+}
+
+#[test]
+fn sweeps_refuse_impossible_shards_threads_and_seed_counts() {
+    let dir = scratch("impossible");
+    let scenario = repo_root().join("scenarios/simple.json");
+    let scenario = scenario.to_str().unwrap();
+    for args in [
+        vec!["sweep", scenario, "--seeds", "1..3", "--shard", "1/4"],
+        vec!["sweep", scenario, "--seeds", "1..3", "--jobs", "0"],
+        vec!["sweep", scenario, "--seeds", "0..18446744073709551615"],
+    ] {
+        let output = sim(&args, &dir);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output.stdout));
+        assert!(text(&output.stderr).starts_with("error: --"), "{}", text(&output.stderr));
+    }
+}
