@@ -1,6 +1,7 @@
 //! The regression scenarios in `scenarios/regressions/`: classic failure schedules, each
 //! written for one planted bug. Proves that every one passes on the real replica (for its
-//! own seed and seeds 1 to 10) and, with `--features plant`, fails with its bug at its seed.
+//! own seed and seeds 1 to 10) and, with `--features plant`, fails with its bug at its seed,
+//! in the class that bug is expected to break.
 
 use std::path::{Path, PathBuf};
 
@@ -10,11 +11,12 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
-/// Each regression and the planted bug it reproduces.
-const REGRESSIONS: [(&str, &str); 3] = [
-    ("deposed-leader-reads.json", "stale_read"),
-    ("rejoin-inflated-term.json", "vote_without_log_check"),
-    ("delayed-vote-reply.json", "count_stale_votes"),
+/// Each regression, the planted bug it reproduces and the class of the failure it causes.
+const REGRESSIONS: [(&str, &str, Class); 4] = [
+    ("deposed-leader-reads.json", "stale_read", Class::Linearizability),
+    ("rejoin-inflated-term.json", "vote_without_log_check", Class::Safety),
+    ("delayed-vote-reply.json", "count_stale_votes", Class::Safety),
+    ("figure-8.json", "commit_old_term", Class::Safety),
 ];
 
 fn load(name: &str) -> (String, sim::Loaded) {
@@ -31,10 +33,10 @@ fn every_regression_file_is_listed_and_described() {
         .filter(|name| name.ends_with(".json"))
         .collect();
     files.sort();
-    let mut listed: Vec<String> = REGRESSIONS.iter().map(|(name, _)| name.to_string()).collect();
+    let mut listed: Vec<String> = REGRESSIONS.iter().map(|(name, _, _)| name.to_string()).collect();
     listed.sort();
     assert_eq!(files, listed);
-    for (name, _) in REGRESSIONS {
+    for (name, _, _) in REGRESSIONS {
         let (_, loaded) = load(name);
         assert!(loaded.scenario.description.is_some_and(|d| d.len() > 80), "{name}");
         assert!(loaded.scenario.seed.is_some(), "{name} names its seed");
@@ -43,7 +45,7 @@ fn every_regression_file_is_listed_and_described() {
 
 #[test]
 fn every_regression_passes_on_the_real_replica() {
-    for (name, _) in REGRESSIONS {
+    for (name, _, _) in REGRESSIONS {
         let (path, loaded) = load(name);
         let own = loaded.scenario.seed.unwrap();
         for seed in std::iter::once(own).chain(1..=10) {
@@ -56,11 +58,12 @@ fn every_regression_passes_on_the_real_replica() {
 #[cfg(feature = "plant")]
 #[test]
 fn every_regression_fails_with_its_planted_bug() {
-    for (name, plant) in REGRESSIONS {
+    for (name, plant, class) in REGRESSIONS {
         let (path, mut loaded) = load(name);
         sim::plant::apply(&mut loaded.scenario, plant).unwrap();
         let seed = loaded.scenario.seed.unwrap();
         let report = sim::run(&path, &loaded, seed);
         assert_ne!(report.class, Class::Pass, "{name} passes with --plant {plant}");
+        assert_eq!(report.class, class, "{name} with --plant {plant}: {}", report.replay);
     }
 }
