@@ -252,6 +252,16 @@ fn harness_error(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_HARNESS)
 }
 
+/// Loads a scenario and applies the command line's `--swarm` and `--plant`.
+fn load_with(path: &Path, swarm: bool, plant: Option<&str>) -> Result<Loaded, ExitCode> {
+    let mut loaded = load(path)?;
+    loaded.scenario.swarm |= swarm;
+    if let Some(name) = plant {
+        sim::plant::apply(&mut loaded.scenario, name).map_err(bad_input)?;
+    }
+    Ok(loaded)
+}
+
 fn load(path: &Path) -> Result<Loaded, ExitCode> {
     let loaded = Scenario::load(path).map_err(bad_input)?;
     for warning in &loaded.warnings {
@@ -271,14 +281,10 @@ fn run(
     plant: Option<&str>,
     html: bool,
 ) -> ExitCode {
-    let mut loaded = match load(path) {
+    let loaded = match load_with(path, swarm, plant) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    loaded.scenario.swarm |= swarm;
-    if let Some(Err(message)) = plant.map(|name| sim::plant::apply(&mut loaded.scenario, name)) {
-        return bad_input(message);
-    }
     let seed = seed.or(loaded.scenario.seed).unwrap_or(0);
     let shown = path.display().to_string();
     let report = match trace {
@@ -347,14 +353,10 @@ fn run_shrink(
     plant: Option<&str>,
     out: Option<PathBuf>,
 ) -> ExitCode {
-    let mut loaded = match load(path) {
+    let loaded = match load_with(path, swarm, plant) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    loaded.scenario.swarm |= swarm;
-    if let Some(Err(message)) = plant.map(|name| sim::plant::apply(&mut loaded.scenario, name)) {
-        return bad_input(message);
-    }
     let seed = seed.or(loaded.scenario.seed).unwrap_or(0);
     let stem = path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy());
     let out =
@@ -479,17 +481,8 @@ fn run_sweep(args: SweepArgs) -> ExitCode {
     }
     let mut scenarios = Vec::new();
     for path in &args.scenarios {
-        match load(path) {
-            Ok(mut loaded) => {
-                loaded.scenario.swarm |= args.swarm;
-                let plant = args.plant.as_deref();
-                if let Some(Err(e)) =
-                    plant.map(|name| sim::plant::apply(&mut loaded.scenario, name))
-                {
-                    return bad_input(e);
-                }
-                scenarios.push((path.display().to_string(), loaded));
-            }
+        match load_with(path, args.swarm, args.plant.as_deref()) {
+            Ok(loaded) => scenarios.push((path.display().to_string(), loaded)),
             Err(code) => return code,
         }
     }

@@ -340,7 +340,8 @@ impl RunReport {
         let r = &self.requests;
         let _ = writeln!(
             out,
-            "requests     {} operations, {} requests: {} ok, {} failed, {} redirected, {} unanswered{}",
+            "requests     {} operations, {} requests: {} ok, {} failed, {} redirected, \
+             {} unanswered{}",
             r.operations,
             r.requests,
             r.ok,

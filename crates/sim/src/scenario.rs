@@ -1009,7 +1009,10 @@ mod tests {
 
     #[test]
     fn errors_name_the_field_line_and_column() {
-        let text = "{\"lifetime\": 30, \"replicas\": 5, \"requests\": 100,\n \"events\": [{\"type\": \"part_easy\", \"time\": 5}, {\"type\": \"kil_leader\", \"time\": 6}]}";
+        let text = concat!(
+            "{\"lifetime\": 30, \"replicas\": 5, \"requests\": 100,\n \"events\": [",
+            "{\"type\": \"part_easy\", \"time\": 5}, {\"type\": \"kil_leader\", \"time\": 6}]}"
+        );
         let error = parse(text).unwrap_err().to_string();
         assert!(error.starts_with("test.json:2:"), "{error}");
         assert!(error.contains("field `events[1].type`"), "{error}");

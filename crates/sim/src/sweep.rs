@@ -686,7 +686,7 @@ pub fn junit(summary: &Summary) -> String {
         let name = format!("{} seeds {}", scenario.scenario, summary.seeds);
         xml.push_str(&format!(
             "    <testcase classname=\"sim.sweep\" name=\"{}\">\n",
-            escape(&name)
+            crate::html::escape(&name)
         ));
         let failing: Vec<&FailureLine> =
             summary.failures.iter().filter(|f| f.scenario == scenario.scenario).collect();
@@ -698,30 +698,14 @@ pub fn junit(summary: &Summary) -> String {
                 .collect();
             xml.push_str(&format!(
                 "      <failure message=\"{}\">{}</failure>\n",
-                escape(&message),
-                escape(&body.join("\n"))
+                crate::html::escape(&message),
+                crate::html::escape(&body.join("\n"))
             ));
         }
         xml.push_str("    </testcase>\n");
     }
     xml.push_str("  </testsuite>\n</testsuites>\n");
     xml
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Writes `bytes` to `path` via a temporary file and a rename, so a reader never sees half

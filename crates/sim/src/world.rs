@@ -1400,7 +1400,8 @@ pub fn describe_message(message: &Message) -> String {
         }
         Body::AppendEntries { term, prev_log_index, prev_log_term, entries, leader_commit } => {
             format!(
-                "term={term} prev={prev_log_index}/{prev_log_term} entries={} commit={leader_commit}",
+                "term={term} prev={prev_log_index}/{prev_log_term} entries={} \
+                 commit={leader_commit}",
                 entries.len()
             )
         }

@@ -55,7 +55,10 @@ fn a_malformed_scenario_exits_2_naming_file_field_line_and_column() {
     let bad = dir.join("bad.json");
     std::fs::write(
         &bad,
-        "{\n  \"lifetime\": 10,\n  \"replicas\": 5,\n  \"requests\": 10,\n  \"events\": [{\"type\": \"kil_leader\", \"time\": 1}]\n}\n",
+        concat!(
+            "{\n  \"lifetime\": 10,\n  \"replicas\": 5,\n  \"requests\": 10,\n",
+            "  \"events\": [{\"type\": \"kil_leader\", \"time\": 1}]\n}\n"
+        ),
     )
     .unwrap();
     let output = sim(&["run", bad.to_str().unwrap(), "--seed", "1"], &dir);
