@@ -195,6 +195,14 @@ impl Workload {
         Some(self.send(now_us, client, NodeId::UNKNOWN, operation, &others, probe))
     }
 
+    /// The call time of request `mid` if it was already answered and is no longer awaited.
+    pub fn answered_call_us(&self, mid: &str) -> Option<u64> {
+        if self.outstanding.contains_key(mid) {
+            return None;
+        }
+        self.answered.get(mid).map(|&index| self.requests[index].call_us)
+    }
+
     /// Whether `id` names one of the clients.
     pub fn is_client(&self, id: NodeId) -> bool {
         self.client_index(id).is_some()

@@ -114,6 +114,8 @@ struct Node {
     inbox: Vec<Message>,
     /// A `crash` with `when: after_vote` waits on this replica: the fault's index.
     crash_armed: Option<usize>,
+    /// When the replica last restarted, if it ever did.
+    restarted_at_us: Option<u64>,
 }
 
 impl Node {
@@ -175,6 +177,10 @@ pub struct FaultCounters {
     pub client_duplicated: u64,
     /// Client requests abandoned after `clients.timeout_ms` and sent again elsewhere.
     pub client_timeouts: u64,
+    /// Second answers to a request id from a replica that restarted after the request was
+    /// sent: it lost the record of what it had answered (that record is not durable), and
+    /// the client, no longer waiting, ignores the late reply.
+    pub replies_after_restart: u64,
 }
 
 /// A fault family: whether the run configured it, and how often it fired.
@@ -414,6 +420,7 @@ impl<'a> World<'a> {
                     clock: Clock { drift_ppm: drifts[usize::from(id.0)] },
                     inbox: Vec::new(),
                     crash_armed: None,
+                    restarted_at_us: None,
                 }
             })
             .collect();
@@ -753,6 +760,10 @@ impl<'a> World<'a> {
                 self.step(index, Input::Tick);
             }
             Event::Reply(message) => {
+                if self.answer_forgotten_in_a_restart(&message) {
+                    self.counters.replies_after_restart += 1;
+                    return;
+                }
                 let alive = self.alive();
                 match self.workload.on_reply(self.now_us, message, &alive) {
                     Ok(Some(retry)) => self.send_request(retry),
@@ -1203,6 +1214,16 @@ impl<'a> World<'a> {
         format!("crashed {}{was}", NodeId(victim as u16))
     }
 
+    /// Whether `reply` answers, a second time, a request its sender has forgotten by
+    /// restarting after the request was sent (a late duplicate of it reached the new life).
+    fn answer_forgotten_in_a_restart(&self, reply: &Message) -> bool {
+        let Some(mid) = reply.body.mid() else { return false };
+        let Some(call_us) = self.workload.answered_call_us(mid) else { return false };
+        let restarted_at_us =
+            self.nodes.get(usize::from(reply.src.0)).and_then(|n| n.restarted_at_us);
+        restarted_at_us.is_some_and(|restart_us| restart_us > call_us)
+    }
+
     /// Starts replica `index` again from its disk, as a follower with commit index 0.
     fn restart(&mut self, index: usize) -> String {
         let local_us = self.nodes[index].clock.local_us(self.now_us);
@@ -1215,6 +1236,7 @@ impl<'a> World<'a> {
         node.state = NodeState::Up;
         node.tick_at_us = None;
         node.inbox.clear();
+        node.restarted_at_us = Some(self.now_us);
         self.invariants.on_restart(index);
         self.counters.restarts += 1;
         self.schedule_tick(index);
