@@ -1,7 +1,7 @@
 //! Style rules of the whole workspace that rustfmt and clippy do not enforce: every Rust
 //! file opens with a `//!` header saying what it owns or proves, no line is wider than 100
 //! columns (rustfmt leaves long string literals alone), a known gap is marked `TODO(#N)`
-//! with its issue, and no test is `#[ignore]`d. One test covers every crate, so a new crate
+//! with its issue, and no test is ignored. One test covers every crate, so a new crate
 //! is checked without being told.
 
 use std::path::{Path, PathBuf};
@@ -40,10 +40,9 @@ fn every_rust_file_has_a_header_fits_100_columns_and_names_its_gaps() {
             if line.chars().count() > 100 {
                 complaints.push(format!("{at}: wider than 100 columns"));
             }
-            // This file spells the marks out to look for them.
-            let marks: &[&str] =
-                if file.ends_with("tests/tidy.rs") { &[] } else { &["TODO", "FIXME"] };
-            for &mark in marks {
+            // The marks are assembled, so that this file does not contain them itself.
+            let marks = [concat!("TO", "DO"), concat!("FIX", "ME")];
+            for mark in marks {
                 let untracked = line.match_indices(mark).any(|(i, _)| {
                     let rest = &line[i + mark.len()..];
                     !(rest.starts_with("(#") && rest[2..].starts_with(|c: char| c.is_ascii_digit()))
@@ -52,7 +51,7 @@ fn every_rust_file_has_a_header_fits_100_columns_and_names_its_gaps() {
                     complaints.push(format!("{at}: {mark} without its issue, as {mark}(#N)"));
                 }
             }
-            if line.trim_start().starts_with("#[ignore") {
+            if line.trim_start().starts_with(concat!("#[", "ignore")) {
                 complaints.push(format!("{at}: an ignored test"));
             }
         }
