@@ -1,8 +1,8 @@
 //! Style rules of the whole workspace that rustfmt and clippy do not enforce: every Rust
 //! file opens with a `//!` header saying what it owns or proves, no line is wider than 100
-//! columns (rustfmt leaves long string literals alone), a known gap is marked `TODO(#N)`
-//! with its issue, and no test is ignored. One test covers every crate, so a new crate
-//! is checked without being told.
+//! columns (rustfmt leaves long string literals alone), a known gap names its issue (as in
+//! `TODO(#12)`), and no test is ignored. One test covers every crate, so a new crate is
+//! checked without being told.
 
 use std::path::{Path, PathBuf};
 
