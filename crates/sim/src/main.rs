@@ -74,35 +74,7 @@ enum Command {
     ///
     /// Writes runs.jsonl, summary.json and junit.xml to --out. Exit codes: 0 all passed,
     /// 1 some run failed, 2 bad input, 6 harness error (a panic or a determinism mismatch).
-    Sweep {
-        /// Scenario files.
-        #[arg(required = true)]
-        scenarios: Vec<PathBuf>,
-        /// Seeds to run, FIRST..LAST with both included.
-        #[arg(long, default_value = "1..100")]
-        seeds: String,
-        /// Worker threads; defaults to the number of cores.
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Run only slice K of N of the seed range (for CI matrices), e.g. 2/4.
-        #[arg(long)]
-        shard: Option<String>,
-        /// Output directory; defaults to reports/sweep (reports/sweep-shard-K-of-N).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Replay a sample of runs and compare their traces line by line.
-        #[arg(long)]
-        check_determinism: bool,
-        /// Swarm mode: each seed chooses which fault families are on and how strong.
-        #[arg(long)]
-        swarm: bool,
-        /// Every replica carries this planted bug (needs the `plant` feature; see `sim hunt`).
-        #[arg(long, value_name = "NAME")]
-        plant: Option<String>,
-        /// Also write an HTML summary page (index.html) and pages for failing runs.
-        #[arg(long)]
-        html: bool,
-    },
+    Sweep(SweepArgs),
     /// Shrink a failing run to a smaller scenario that fails the same way.
     ///
     /// Writes a scripted scenario that `sim run` replays exactly and prints how much smaller
@@ -191,30 +163,7 @@ fn main() -> ExitCode {
             let plant = plant.as_deref();
             run(&scenario, seed, &report_dir, trace.as_deref(), swarm, plant, html)
         }
-        Command::Sweep {
-            scenarios,
-            seeds,
-            jobs,
-            shard,
-            out,
-            check_determinism,
-            swarm,
-            plant,
-            html,
-        } => {
-            let args = SweepArgs {
-                scenarios,
-                seeds,
-                jobs,
-                shard,
-                out,
-                check_determinism,
-                swarm,
-                plant,
-                html,
-            };
-            run_sweep(args)
-        }
+        Command::Sweep(args) => run_sweep(args),
         Command::Shrink { scenario, seed, swarm, plant, out } => {
             run_shrink(&scenario, seed, swarm, plant.as_deref(), out)
         }
@@ -398,15 +347,35 @@ fn run_traced(
 
 // ---- sweep ----
 
+/// The arguments of `sim sweep`.
+#[derive(clap::Args)]
 struct SweepArgs {
+    /// Scenario files.
+    #[arg(required = true)]
     scenarios: Vec<PathBuf>,
+    /// Seeds to run, FIRST..LAST with both included.
+    #[arg(long, default_value = "1..100")]
     seeds: String,
+    /// Worker threads; defaults to the number of cores.
+    #[arg(long)]
     jobs: Option<usize>,
+    /// Run only slice K of N of the seed range (for CI matrices), e.g. 2/4.
+    #[arg(long)]
     shard: Option<String>,
+    /// Output directory; defaults to reports/sweep (reports/sweep-shard-K-of-N).
+    #[arg(long)]
     out: Option<PathBuf>,
+    /// Replay a sample of runs and compare their traces line by line.
+    #[arg(long)]
     check_determinism: bool,
+    /// Swarm mode: each seed chooses which fault families are on and how strong.
+    #[arg(long)]
     swarm: bool,
+    /// Every replica carries this planted bug (needs the `plant` feature; see `sim hunt`).
+    #[arg(long, value_name = "NAME")]
     plant: Option<String>,
+    /// Also write an HTML summary page (index.html) and pages for failing runs.
+    #[arg(long)]
     html: bool,
 }
 
